@@ -1,0 +1,1 @@
+"""mlkb's ingest wing."""

@@ -1,0 +1,60 @@
+"""The ``mlkb`` command line. Commands are thin: they parse, call the core, and print.
+
+Exit codes: 0 success; 1 bad input (unknown id, invalid recipe, empty query);
+2 environment problem (store locked or unreachable, model mismatch, missing key);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mlkb.cli import admin, recipes, search
+from mlkb.cli._common import fail
+
+app = typer.Typer(
+    name="mlkb",
+    help="A knowledge base of ML engineering know-how: who has solved a problem like mine, and how?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+search.register(app)
+app.add_typer(recipes.app, name="recipe")
+admin.register(app)
+
+
+def _register_wings() -> None:
+    """Commands from the wings, each importing its heavy modules only when it runs."""
+    from mlkb.cli import wings
+
+    wings.register(app)
+
+
+_register_wings()
+
+
+def main() -> None:
+    """Entry point of the ``mlkb`` console script."""
+    from mlkb.errors import MlkbError
+
+    try:
+        app(standalone_mode=False)
+    except MlkbError as exc:
+        fail(exc.message, exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        fail("aborted", 1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2 if isinstance(exc, click.UsageError) else 1)
+        raise

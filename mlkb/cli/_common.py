@@ -1,0 +1,73 @@
+"""What the commands share: settings, opening the knowledge base, printing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from rich.console import Console
+
+console = Console(highlight=False, soft_wrap=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print a one-line error and exit."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    sys.exit(code)
+
+
+def settings() -> Any:
+    """Settings from the environment; a bad variable is a config error, not a traceback."""
+    from pydantic import ValidationError
+
+    from mlkb.errors import ConfigError
+    from mlkb.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"setting {field or 'MLKB_*'}: {err['msg']}") from None
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("mlkb")
+    if not logger.handlers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+@contextmanager
+def open_kb(*, check_model: bool = True, local_only: bool = False) -> Iterator[Any]:
+    """The knowledge base: through a running ``mlkb serve`` when there is one, else the store."""
+    _log_to_stderr()
+    cfg = settings()
+    if not local_only:
+        from mlkb.remote import find_server
+
+        url = find_server(cfg)
+        if url is not None:
+            from mlkb.remote import RemoteKnowledgeBase
+
+            yield RemoteKnowledgeBase(url, cfg)
+            return
+    from mlkb.kb import KnowledgeBase
+
+    kb = KnowledgeBase(cfg, check_model=check_model)
+    try:
+        yield kb
+    finally:
+        kb.close()
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,136 @@
+"""How results look in a terminal, and as JSON for scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markdown import Markdown
+from rich.markup import escape
+from rich.table import Table
+
+from mlkb.cli._common import console
+from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
+
+KIND_STYLE = {
+    "recipe": "bold green",
+    "paper": "bold magenta",
+    "model_card": "bold yellow",
+    "guide": "bold cyan",
+    "note": "bold blue",
+}
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """The stable JSON shape of a hit."""
+    return {
+        "id": hit.id, "kind": hit.kind.value, "title": hit.title, "score": hit.score,
+        "area": hit.area, "source": hit.source, "url": hit.url, "snippet": hit.snippet,
+        "section": hit.section, "chunk": hit.chunk,
+    }
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    """``{"query": ..., "hits": [...]}``"""
+    return {"query": result.query, "took_ms": result.took_ms,
+            "hits": [hit_json(h) for h in result.hits]}
+
+
+def print_hits(result: SearchResult) -> None:
+    """Ranked hits: title, kind, area or source, score, id and a snippet."""
+    if not result.hits:
+        console.print(
+            "[yellow]No results.[/] Try fewer words, another phrasing, or drop a filter."
+        )
+        return
+    for rank, hit in enumerate(result.hits, start=1):
+        style = KIND_STYLE.get(hit.kind.value, "bold")
+        where = hit.area or hit.source or ""
+        console.print(
+            f"[bold]{rank:>2}.[/] [bold]{escape(hit.title)}[/]  "
+            f"[{style}]{hit.kind.value}[/] [dim]·[/] {escape(where)} [dim]· {hit.score:.3f}[/]"
+        )
+        section = f" [dim]§ {escape(' > '.join(hit.section))}[/]" if hit.section else ""
+        console.print(f"    [cyan]{escape(hit.id)}[/]{section}")
+        if hit.snippet:
+            console.print(f"    [dim]{escape(hit.snippet)}[/]")
+    console.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms[/]")
+
+
+def recipe_markdown(recipe: Recipe) -> str:
+    """A recipe as a markdown page."""
+    lines = [f"# {recipe.title}", "",
+             f"`{recipe.id}` · area **{recipe.area.value}** · v{recipe.version} · {recipe.updated}",
+             "", "## Problem", "", recipe.problem, ""]
+    ctx = recipe.context
+    facts = [("Domain", ", ".join(ctx.domain)), ("Modality", ctx.modality or ""),
+             ("Scale", ctx.scale or ""), ("Constraints", ", ".join(ctx.constraints))]
+    if any(v for _, v in facts):
+        lines += ["## Context", ""] + [f"- **{k}:** {v}" for k, v in facts if v] + [""]
+    if recipe.symptoms:
+        lines += ["## Symptoms", ""] + [f"- {s}" for s in recipe.symptoms] + [""]
+    lines += ["## Solution", "", recipe.solution.strip(), ""]
+    if recipe.architecture:
+        lines += ["## Architecture", "", recipe.architecture, ""]
+    if recipe.hyperparameters:
+        lines += ["## Hyperparameters", "", "| name | value |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in recipe.hyperparameters.items()] + [""]
+    if recipe.metrics:
+        lines += ["## Metrics", "", "| metric | expected |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in recipe.metrics.items()] + [""]
+    if recipe.pitfalls:
+        lines += ["## Pitfalls", ""] + [f"- {p}" for p in recipe.pitfalls] + [""]
+    if recipe.tools:
+        lines += ["## Tools", "", ", ".join(recipe.tools), ""]
+    if recipe.references:
+        lines += ["## References", ""]
+        for ref in recipe.references:
+            link = ref.url or (f"https://arxiv.org/abs/{ref.arxiv_id}" if ref.arxiv_id else "")
+            lines.append(f"- [{ref.title}]({link})" if link else f"- {ref.title}")
+        lines.append("")
+    if recipe.tags:
+        lines += ["**Tags:** " + ", ".join(recipe.tags)]
+    return "\n".join(lines)
+
+
+def document_markdown(doc: DocumentView, *, full: bool = False) -> str:
+    """A document's metadata and chunks with their provenance."""
+    lines = [f"# {doc.title}", "", f"`{doc.id}` · {doc.kind.value} · source **{doc.source}**"]
+    if doc.url:
+        lines.append(f"URL: {doc.url}")
+    if doc.authors:
+        lines.append("Authors: " + ", ".join(doc.authors[:12]))
+    if doc.published:
+        lines.append(f"Published: {doc.published.date()}")
+    if doc.tags:
+        lines.append("Tags: " + ", ".join(doc.tags))
+    lines += ["", f"## Chunks ({len(doc.chunks)})", ""]
+    for chunk in doc.chunks:
+        where = " > ".join(chunk.section) or "(top)"
+        lines.append(f"**#{chunk.position}** § {where} · chars {chunk.start}–{chunk.end}")
+        body = chunk.text if full else (chunk.text[:400] + (" …" if len(chunk.text) > 400 else ""))
+        lines += ["", "> " + body.replace("\n", "\n> "), ""]
+    return "\n".join(lines)
+
+
+def print_item(item: Recipe | DocumentView, *, full: bool = False) -> None:
+    """A recipe or document rendered as markdown."""
+    text = recipe_markdown(item) if isinstance(item, Recipe) else document_markdown(item, full=full)
+    console.print(Markdown(text))
+
+
+def item_json(item: Recipe | DocumentView) -> dict[str, Any]:
+    """``{"type": "recipe", "recipe": ...}`` or ``{"type": "document", "document": ...}``."""
+    if isinstance(item, Recipe):
+        return {"type": "recipe", "recipe": item.model_dump(mode="json")}
+    return {"type": "document", "document": item.model_dump(mode="json")}
+
+
+def stats_table(stats: dict[str, Any]) -> Table:
+    """Store statistics as a table."""
+    table = Table(show_header=False, box=None)
+    for key in ("recipes", "documents", "chunks", "points", "model", "dim", "backend", "location"):
+        table.add_row(f"[bold]{key}[/]", str(stats.get(key, "")))
+    for key in ("by_area", "by_kind", "by_source"):
+        values = stats.get(key) or {}
+        table.add_row(f"[bold]{key}[/]", ", ".join(f"{k} {v}" for k, v in sorted(values.items())))
+    return table

@@ -1,0 +1,89 @@
+"""``mlkb search``, ``mlkb show``, ``mlkb similar``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlkb.cli._common import open_kb, print_json
+from mlkb.schema import Area, Kind, SearchMode
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+KOpt = Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Number of hits.")]
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="What you are trying to solve.")],
+    kind: Annotated[list[Kind] | None, typer.Option(help="Only this kind (repeatable).")] = None,
+    area: Annotated[list[Area] | None, typer.Option(help="Only this recipe area.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (arxiv, hf, url, …).")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only items with this tag.")] = None,
+    k: KOpt = 10,
+    mode: Annotated[SearchMode, typer.Option(help="hybrid, dense or sparse.")] = SearchMode.hybrid,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find recipes and documents about a problem.
+
+    Example: mlkb search "drift detection for pricing" --kind recipe -k 5
+    """
+    from mlkb.cli._render import print_hits, result_json
+    from mlkb.schema import SearchRequest
+
+    request = SearchRequest(
+        query=query, k=k, kind=kind or [], area=area or [], source=source or [], tag=tag or [],
+        mode=mode,
+    )
+    with open_kb() as kb:
+        result = kb.search(request)
+    if as_json:
+        print_json(result_json(result))
+    else:
+        print_hits(result)
+
+
+def show(
+    item_id: Annotated[str, typer.Argument(help="A recipe id or a document id (arxiv:1706.03762).")],
+    full: Annotated[bool, typer.Option(help="Print whole chunks, not their openings.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a recipe in full, or a document with its chunks and their provenance.
+
+    Example: mlkb show drift-psi-pricing
+    """
+    from mlkb.cli._render import item_json, print_item
+
+    with open_kb() as kb:
+        item = kb.get(item_id)
+    if as_json:
+        print_json(item_json(item))
+    else:
+        print_item(item, full=full)
+
+
+def similar(
+    item_id: Annotated[str, typer.Argument(help="The id of a stored recipe or document.")],
+    kind: Annotated[list[Kind] | None, typer.Option(help="Only this kind.")] = None,
+    k: KOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Items most like a stored one.
+
+    Example: mlkb similar drift-psi-pricing -k 5
+    """
+    from mlkb.cli._render import print_hits, result_json
+    from mlkb.store.base import Filters
+
+    with open_kb() as kb:
+        result = kb.similar(item_id, k=k, filters=Filters(kind=[x.value for x in kind or []]))
+    if as_json:
+        print_json(result_json(result))
+    else:
+        print_hits(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the app."""
+    app.command()(search)
+    app.command()(show)
+    app.command()(similar)

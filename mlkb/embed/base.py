@@ -1,0 +1,34 @@
+"""The dense embedder plug point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class DenseEmbedder(Protocol):
+    """Turns texts into L2-normalized dense vectors."""
+
+    @property
+    def name(self) -> str:
+        """The model's name as recorded in the collection."""
+        ...
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> Matrix:
+        """Embed many passages (batch path)."""
+        ...
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query (latency path)."""
+        ...

@@ -1,0 +1,150 @@
+"""The query path: the embedding model exported to ONNX and run with onnxruntime + tokenizers.
+
+``export_onnx`` needs torch and runs once per model; ``OnnxQueryEncoder`` needs neither
+torch nor transformers. The export is verified against sentence-transformers before it is
+kept (cosine >= 0.999 on sample texts), so both paths give the same vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlkb.embed.base import Matrix
+from mlkb.errors import ConfigError
+
+_MODEL = "model.onnx"
+_TOKENIZER = "tokenizer.json"
+_META = "mlkb-onnx.json"
+_CHECK_TEXTS = [
+    "drift detection for a pricing model",
+    "How do I quantize BERT to INT8 without losing accuracy?",
+    "feature store",
+]
+
+
+def is_exported(folder: Path) -> bool:
+    """True when ``folder`` holds a complete, verified export."""
+    return (folder / _META).is_file() and (folder / _MODEL).is_file()
+
+
+def export_onnx(st_model: Any, folder: Path) -> None:
+    """Export a sentence-transformers model (transformer + pooling + normalize) to ONNX."""
+    import warnings
+
+    import torch  # heavy, export only
+
+    transformer = st_model[0].auto_model
+    pooling = st_model[1] if len(st_model) > 1 else None
+    mode = getattr(pooling, "pooling_mode_cls_token", False) and "cls" or "mean"
+    normalize = any(type(m).__name__ == "Normalize" for m in st_model)
+    max_len = int(getattr(st_model, "max_seq_length", 256) or 256)
+
+    class _Wrapper(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )[0]
+            if mode == "cls":
+                emb = out[:, 0]
+            else:
+                mask = attention_mask.unsqueeze(-1).to(out.dtype)
+                emb = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            if normalize:
+                emb = torch.nn.functional.normalize(emb, p=2, dim=1)
+            return emb
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        wrapper = _Wrapper().eval()
+        enc = st_model.tokenizer(["hello world"], return_tensors="pt")
+        ids = enc["input_ids"]
+        mask = enc["attention_mask"]
+        types = enc.get("token_type_ids", torch.zeros_like(ids))
+        # Tracing warns about shape-dependent branches it freezes; the check below
+        # compares the export with the model, so they are noise here.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper,
+                (ids, mask, types),
+                str(tmp / _MODEL),
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["embedding"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "seq"},
+                    "attention_mask": {0: "batch", 1: "seq"},
+                    "token_type_ids": {0: "batch", 1: "seq"},
+                    "embedding": {0: "batch"},
+                },
+                opset_version=17,
+                dynamo=False,
+            )
+        st_model.tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER))
+        dim = embedding_dimension(st_model)
+        (tmp / _META).write_text(json.dumps({"dim": dim, "max_length": max_len}))
+        encoder = OnnxQueryEncoder(tmp)
+        want = st_model.encode(_CHECK_TEXTS, normalize_embeddings=True)
+        got = encoder.encode(_CHECK_TEXTS)
+        cos = (want * got).sum(1) / (np.linalg.norm(want, axis=1) * np.linalg.norm(got, axis=1))
+        if float(cos.min()) < 0.999:
+            raise ConfigError(
+                f"ONNX export differs from the model (cosine {cos.min():.4f}); "
+                "set MLKB_ONNX_QUERY=false to embed queries with torch"
+            )
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def embedding_dimension(st_model: Any) -> int:
+    """The model's output dimension (the method was renamed in sentence-transformers 6)."""
+    getter = getattr(st_model, "get_embedding_dimension", None) or getattr(
+        st_model, "get_sentence_embedding_dimension"
+    )
+    return int(getter())
+
+
+class OnnxQueryEncoder:
+    """Embeds texts with onnxruntime; no torch import."""
+
+    def __init__(self, folder: Path) -> None:
+        import onnxruntime as ort  # about 0.2 s
+        from tokenizers import Tokenizer
+
+        meta = json.loads((folder / _META).read_text())
+        self.dim = int(meta["dim"])
+        self._tokenizer = Tokenizer.from_file(str(folder / _TOKENIZER))
+        self._tokenizer.enable_truncation(max_length=int(meta["max_length"]))
+        self._tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # one query is too small to split across cores
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(folder / _MODEL), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: list[str]) -> Matrix:
+        """Embed texts to normalized vectors, shape (len(texts), dim)."""
+        batch = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in batch], dtype=np.int64)
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+        }
+        out = self._session.run(["embedding"], feeds)[0]
+        return np.asarray(out, dtype=np.float32)

@@ -1,0 +1,327 @@
+"""KnowledgeBase: the facade every edge (CLI, API, TUI, ingest) goes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import TracebackType
+from typing import Any
+
+from mlkb.chunking import chunk_markdown
+from mlkb.embed.base import DenseEmbedder
+from mlkb.embed.factory import make_embedder
+from mlkb.embed.sparse import bm25_document
+from mlkb.errors import DuplicateId, ModelMismatch, NotFound
+from mlkb.records import (
+    chunk_key,
+    chunk_payload,
+    document_view,
+    embedding_text,
+    is_document_id,
+    point_id,
+    recipe_from_payload,
+    recipe_key,
+    recipe_payload,
+)
+from mlkb.schema import (
+    AddResult,
+    AddStatus,
+    Document,
+    DocumentView,
+    Kind,
+    Recipe,
+    SearchRequest,
+    SearchResult,
+)
+from mlkb.search import SearchTuning, similar_to, validate_query
+from mlkb.search import search as run_search
+from mlkb.settings import Settings
+from mlkb.store.base import CollectionMeta, Filters, Store, StoredPoint
+from mlkb.store.factory import open_store
+
+log = logging.getLogger("mlkb")
+
+DOC_KINDS = [k.value for k in Kind if k is not Kind.recipe]
+WRITE_BATCH = 256
+
+
+class KnowledgeBase:
+    """Recipes and documents in a vector store, searchable by meaning and by keywords."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        embedder: DenseEmbedder | None = None,
+        check_model: bool = True,
+        seed: bool | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.embedder = embedder or make_embedder(self.settings)
+        self.store = store or open_store(self.settings)
+        self.tuning = SearchTuning()
+        self._write_lock = threading.RLock()
+        try:
+            self._prepare(check_model, self.settings.seed_on_first_use if seed is None else seed)
+        except BaseException:
+            self.store.close()
+            raise
+
+    # -- lifecycle --------------------------------------------------------------------
+    def _prepare(self, check_model: bool, seed: bool) -> None:
+        meta = self.store.meta()
+        if meta is None:
+            self.store.create(CollectionMeta(model=self.embedder.name, dim=self.embedder.dim))
+            if seed:
+                from mlkb.seeds import shipped_recipes
+
+                recipes = shipped_recipes()
+                log.info("seeding the new store with %d curated recipes", len(recipes))
+                self.add_recipes(recipes, source="seed", replace=True)
+        elif check_model and meta.model != self.embedder.name:
+            raise ModelMismatch(
+                f"the store was built with the embedding model {meta.model!r} ({meta.dim}-d) "
+                f"but MLKB_EMBED_MODEL is {self.embedder.name!r}; run `mlkb reindex` to rebuild "
+                f"it with the new model, or set MLKB_EMBED_MODEL={meta.model}"
+            )
+
+    def close(self) -> None:
+        """Flush and release the store."""
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- recipes ----------------------------------------------------------------------
+    def add_recipe(self, recipe: Recipe, *, source: str = "user", replace: bool = False) -> AddResult:
+        """Add one recipe; an existing id needs ``replace=True`` unless nothing changed."""
+        return self.add_recipes([recipe], source=source, replace=replace)[0]
+
+    def add_recipes(
+        self, recipes: Sequence[Recipe], *, source: str = "user", replace: bool = False
+    ) -> list[AddResult]:
+        """Add recipes in one batch. Unchanged ones are skipped; changed ones get a new
+        version. Seeds never overwrite a recipe a user has edited."""
+        ids = [r.id for r in recipes]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise DuplicateId(f"recipe id '{dup}' appears twice in this batch; ids must be unique")
+        with self._write_lock:
+            existing = {
+                p.payload["item_id"]: p.payload
+                for p in self.store.retrieve([point_id(recipe_key(i)) for i in ids])
+            }
+            results: list[AddResult] = []
+            to_write: list[tuple[Recipe, str]] = []
+            for recipe in recipes:
+                old = existing.get(recipe.id)
+                if old is None:
+                    to_write.append((recipe, source))
+                    results.append(AddResult(id=recipe.id, status=AddStatus.new))
+                    continue
+                if old.get("content_hash") == recipe.content_hash():
+                    results.append(AddResult(id=recipe.id, status=AddStatus.unchanged))
+                    continue
+                if source == "seed" and old.get("source") != "seed":
+                    results.append(AddResult(id=recipe.id, status=AddStatus.unchanged))
+                    continue
+                if not replace:
+                    raise DuplicateId(
+                        f"a recipe with id '{recipe.id}' already exists; choose another id, "
+                        "or replace it (`mlkb recipe add --replace`, PUT /v1/recipes/{id})"
+                    )
+                prior = int(old.get("recipe", {}).get("version", 1))
+                bumped = recipe.model_copy(
+                    update={"version": max(recipe.version, prior + 1), "updated": dt.date.today()}
+                )
+                keep_source = old.get("source", source) if source == "seed" else source
+                to_write.append((bumped, str(keep_source)))
+                results.append(AddResult(id=recipe.id, status=AddStatus.updated))
+            self._write_recipes(to_write)
+        return results
+
+    def _write_recipes(self, items: list[tuple[Recipe, str]]) -> None:
+        for start in range(0, len(items), WRITE_BATCH):
+            batch = items[start : start + WRITE_BATCH]
+            payloads = [recipe_payload(r, s) for r, s in batch]
+            self.store.upsert(self._points(payloads))
+        if len(items) > 1:
+            self.store.optimize()
+
+    def list_recipes(
+        self, *, area: str | None = None, tag: str | None = None,
+        limit: int = 50, offset: int = 0,
+    ) -> tuple[list[Recipe], int]:
+        """A page of recipes sorted by area and id, and how many match in all."""
+        flt = Filters(kind=[Kind.recipe.value], area=[area] if area else [], tags=[tag] if tag else [])
+        payloads = [p.payload for p in self._scroll_all(flt)]
+        payloads.sort(key=lambda p: (p.get("area", ""), p["item_id"]))
+        page = payloads[offset : offset + limit]
+        return [recipe_from_payload(p) for p in page], len(payloads)
+
+    # -- documents --------------------------------------------------------------------
+    def add_document(self, doc: Document) -> AddResult:
+        """Add or refresh one document (chunked, embedded, idempotent by content hash)."""
+        return next(iter(self.add_documents([doc])))
+
+    def add_documents(
+        self, docs: Iterable[Document], *, on_result: Callable[[AddResult], None] | None = None
+    ) -> Iterator[AddResult]:
+        """Add documents, embedding chunks of several documents per batch.
+
+        Write order makes an interrupted run safe to repeat: a document's chunks 1..n are
+        written, stale chunks deleted, and chunk 0, which holds the content hash, last.
+        """
+        pending: list[tuple[Document, str, list[dict[str, Any]], AddStatus]] = []
+        pending_chunks = 0
+        for doc in docs:
+            digest = doc.content_hash()
+            head = self.store.retrieve([point_id(chunk_key(doc.id, 0))])
+            if head and head[0].payload.get("content_hash") == digest:
+                result = AddResult(id=doc.id, status=AddStatus.unchanged,
+                                   chunks=int(head[0].payload.get("n_chunks", 0)))
+                if on_result:
+                    on_result(result)
+                yield result
+                continue
+            chunks = chunk_markdown(doc.id, doc.text)
+            payloads = [chunk_payload(doc, c, len(chunks), digest) for c in chunks]
+            status = AddStatus.updated if head else AddStatus.new
+            pending.append((doc, digest, payloads, status))
+            pending_chunks += len(payloads)
+            if pending_chunks >= self.settings.embed_batch_size * 4:
+                yield from self._flush_documents(pending, on_result)
+                pending, pending_chunks = [], 0
+        if pending:
+            yield from self._flush_documents(pending, on_result)
+        self.store.optimize()
+
+    def _flush_documents(
+        self,
+        pending: list[tuple[Document, str, list[dict[str, Any]], AddStatus]],
+        on_result: Callable[[AddResult], None] | None,
+    ) -> Iterator[AddResult]:
+        all_payloads = [p for _, _, payloads, _ in pending for p in payloads]
+        points = self._points(all_payloads)
+        cursor = 0
+        for doc, _, payloads, status in pending:
+            mine = points[cursor : cursor + len(payloads)]
+            cursor += len(payloads)
+            with self._write_lock:
+                self.store.upsert(mine[1:])
+                self.store.delete(filters=Filters(doc_id=doc.id, min_position=len(payloads)))
+                self.store.upsert(mine[:1])
+            result = AddResult(id=doc.id, status=status, chunks=len(payloads))
+            if on_result:
+                on_result(result)
+            yield result
+
+    # -- reads ------------------------------------------------------------------------
+    def search(self, request: SearchRequest | str) -> SearchResult:
+        """Hybrid search; a plain string searches everything with the defaults."""
+        if isinstance(request, str):
+            request = SearchRequest(query=request)
+        return run_search(
+            self.store, self.embedder, request, self.tuning,
+            max_chars=self.settings.max_query_chars,
+        )
+
+    def similar(self, item_id: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
+        """Items most like a stored one (a recipe, or a document by its opening chunk)."""
+        key = chunk_key(item_id, 0) if is_document_id(item_id) else recipe_key(item_id)
+        found = self.store.retrieve([point_id(key)], vectors=True)
+        if not found:
+            raise NotFound(_unknown(item_id))
+        hits = similar_to(self.store, found[0], k, filters)
+        return SearchResult(query=f"similar:{item_id}", hits=hits)
+
+    def get(self, item_id: str) -> Recipe | DocumentView:
+        """The full recipe, or the document reassembled from its chunks."""
+        if not is_document_id(item_id):
+            found = self.store.retrieve([point_id(recipe_key(item_id))])
+            if not found:
+                raise NotFound(_unknown(item_id))
+            return recipe_from_payload(found[0].payload)
+        head = self.store.retrieve([point_id(chunk_key(item_id, 0))])
+        if not head or "doc" not in head[0].payload:
+            raise NotFound(_unknown(item_id))
+        chunks = [p.payload for p in self._scroll_all(Filters(doc_id=item_id))]
+        return document_view(head[0].payload, chunks)
+
+    def delete(self, item_id: str) -> None:
+        """Remove a recipe or a document with all its chunks."""
+        with self._write_lock:
+            self.get(item_id)  # raises NotFound
+            if is_document_id(item_id):
+                self.store.delete(filters=Filters(doc_id=item_id))
+            else:
+                self.store.delete([point_id(recipe_key(item_id))])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by kind, area and source, and how the store is built."""
+        meta = self.store.meta()
+        return {
+            "points": self.store.count(),
+            "recipes": self.store.count(Filters(kind=[Kind.recipe.value])),
+            "documents": self.store.count(Filters(kind=DOC_KINDS, max_position=0)),
+            "chunks": self.store.count(Filters(kind=DOC_KINDS)),
+            "by_kind": self.store.facet("kind"),
+            "by_area": self.store.facet("area", Filters(kind=[Kind.recipe.value])),
+            "by_source": self.store.facet("source"),
+            "model": meta.model if meta else self.embedder.name,
+            "dim": meta.dim if meta else None,
+            "backend": "server" if self.settings.qdrant_url else "embedded",
+            "location": self.settings.qdrant_url or str(self.settings.store_path),
+        }
+
+    def validate_query(self, query: str) -> str:
+        """The stripped query, or InvalidQuery."""
+        return validate_query(query, self.settings.max_query_chars)
+
+    # -- helpers ----------------------------------------------------------------------
+    def _points(self, payloads: list[dict[str, Any]]) -> list[StoredPoint]:
+        texts = [embedding_text(p) for p in payloads]
+        dense = self.embedder.embed_documents(texts)
+        return [
+            StoredPoint(id=point_id(p["key"]), payload=p, dense=dense[i].tolist(),
+                        sparse=bm25_document(texts[i]))
+            for i, p in enumerate(payloads)
+        ]
+
+    def _scroll_all(self, filters: Filters, *, vectors: bool = False) -> Iterator[StoredPoint]:
+        offset: str | None = None
+        while True:
+            page, offset = self.store.scroll(filters, 256, offset, vectors=vectors)
+            yield from page
+            if offset is None:
+                return
+
+    def iter_points(self, *, vectors: bool = False) -> Iterator[StoredPoint]:
+        """Every point in the store (for export and reindex)."""
+        return self._scroll_all(Filters(), vectors=vectors)
+
+    def write_points(self, payloads: list[dict[str, Any]], vectors: list[list[float]] | None) -> None:
+        """Upsert points from payloads, embedding them unless ``vectors`` are given."""
+        with self._write_lock:
+            if vectors is None:
+                self.store.upsert(self._points(payloads))
+                return
+            self.store.upsert([
+                StoredPoint(id=point_id(p["key"]), payload=p, dense=v,
+                            sparse=bm25_document(embedding_text(p)))
+                for p, v in zip(payloads, vectors, strict=True)
+            ])
+
+
+def _unknown(item_id: str) -> str:
+    hint = "`mlkb search` finds ids" if not is_document_id(item_id) else "`mlkb stats` lists sources"
+    return f"no item with id '{item_id}'; {hint}"

@@ -1,0 +1,165 @@
+"""The knowledge base through a running ``mlkb serve``: same methods, over HTTP.
+
+While ``mlkb serve`` owns the embedded store, the CLI and the TUI use this client. A local
+server announces itself in ``MLKB_HOME/server.json``; ``MLKB_API_URL`` names any server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mlkb import errors
+from mlkb.schema import AddResult, DocumentView, Recipe, SearchRequest, SearchResult
+from mlkb.settings import Settings
+from mlkb.store.base import Filters
+
+SERVER_FILE = "server.json"
+_ERRORS: dict[str, type[errors.MlkbError]] = {
+    cls.code: cls
+    for cls in (
+        errors.InvalidQuery, errors.InvalidRecipe, errors.DuplicateId, errors.ImportFileError,
+        errors.NotFound, errors.StoreLocked, errors.StoreUnavailable, errors.ModelMismatch,
+        errors.ConfigError, errors.SourceError, errors.AuthError, errors.InputError,
+    )
+}
+
+
+def server_file(settings: Settings) -> Path:
+    """Where a local ``mlkb serve`` records its URL and pid."""
+    return settings.home / SERVER_FILE
+
+
+def announce(settings: Settings, url: str) -> None:
+    """Record this process as the local server (called by ``mlkb serve``)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    tmp = server_file(settings).with_suffix(".tmp")
+    tmp.write_text(json.dumps({"url": url, "pid": os.getpid(), "store": str(settings.store_path)}))
+    os.replace(tmp, server_file(settings))
+
+
+def withdraw(settings: Settings) -> None:
+    """Remove the announcement if it is ours."""
+    path = server_file(settings)
+    try:
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def find_server(settings: Settings) -> str | None:
+    """``MLKB_API_URL``, or a live local server announced for the same store."""
+    if settings.api_url:
+        return settings.api_url.rstrip("/")
+    if settings.qdrant_url:
+        return None  # a Qdrant server has no single owner; open it directly
+    try:
+        info = json.loads(server_file(settings).read_text())
+        pid, url = int(info["pid"]), str(info["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if info.get("store") != str(settings.store_path):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # stale file from a server that died
+    except PermissionError:
+        pass
+    return url
+
+
+class RemoteKnowledgeBase:
+    """The subset of KnowledgeBase the CLI and TUI use, over the REST API."""
+
+    def __init__(self, url: str, settings: Settings, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self.settings = settings
+        headers = {}
+        key = settings.api_key or settings.api_read_key
+        if key is not None:
+            headers["X-API-Key"] = key.get_secret_value()
+        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise errors.StoreUnavailable(
+                f"cannot reach mlkb serve at {self.url} ({exc.__class__.__name__}); "
+                "start it with `mlkb serve`, or unset MLKB_API_URL"
+            ) from None
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                code, detail = body.get("error", "error"), body.get("detail", response.text)
+            except ValueError:
+                code, detail = "error", response.text[:200]
+            cls = _ERRORS.get(code, errors.MlkbError if response.status_code < 500
+                              else errors.StoreUnavailable)
+            raise cls(str(detail))
+        if response.status_code == 204:
+            return None
+        return response.json()
+
+    def search(self, request: SearchRequest | str) -> SearchResult:
+        if isinstance(request, str):
+            request = SearchRequest(query=request)
+        data = self._call("POST", "/v1/search", json=request.model_dump(mode="json"))
+        return SearchResult.model_validate(data)
+
+    def similar(self, item_id: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
+        params: dict[str, Any] = {"k": k}
+        if filters.kind:
+            params["kind"] = list(filters.kind)
+        if filters.area:
+            params["area"] = list(filters.area)
+        return SearchResult.model_validate(self._call("GET", f"/v1/similar/{item_id}", params=params))
+
+    def get(self, item_id: str) -> Recipe | DocumentView:
+        data = self._call("GET", f"/v1/items/{item_id}")
+        if data.get("type") == "recipe":
+            return Recipe.model_validate(data["recipe"])
+        return DocumentView.model_validate(data["document"])
+
+    def add_recipes(
+        self, recipes: list[Recipe], *, source: str = "user", replace: bool = False
+    ) -> list[AddResult]:
+        results = []
+        for recipe in recipes:
+            body = recipe.model_dump(mode="json")
+            if replace:
+                data = self._call("PUT", f"/v1/recipes/{recipe.id}", json=body)
+            else:
+                data = self._call("POST", "/v1/recipes", json=body)
+            results.append(AddResult.model_validate(data))
+        return results
+
+    def add_recipe(self, recipe: Recipe, *, source: str = "user", replace: bool = False) -> AddResult:
+        return self.add_recipes([recipe], source=source, replace=replace)[0]
+
+    def delete(self, item_id: str) -> None:
+        self._call("DELETE", f"/v1/recipes/{item_id}")
+
+    def list_recipes(
+        self, *, area: str | None = None, tag: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[Recipe], int]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if area:
+            params["area"] = area
+        if tag:
+            params["tag"] = tag
+        data = self._call("GET", "/v1/recipes", params=params)
+        return [Recipe.model_validate(r) for r in data["items"]], int(data["total"])
+
+    def stats(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", "/v1/stats")
+        return data
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,243 @@
+"""The one data model: recipes, documents, chunks, search requests and hits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
+Scalar = str | int | float | bool
+
+
+class Area(StrEnum):
+    """The areas a recipe belongs to."""
+
+    data = "data"
+    features = "features"
+    training = "training"
+    evaluation = "evaluation"
+    optimization = "optimization"
+    serving = "serving"
+    monitoring = "monitoring"
+    mlops = "mlops"
+    responsible_ai = "responsible-ai"
+    llm = "llm"
+
+
+class Kind(StrEnum):
+    """What an item in the knowledge base is."""
+
+    recipe = "recipe"
+    paper = "paper"
+    model_card = "model_card"
+    guide = "guide"
+    note = "note"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Context(_Strict):
+    """Where a recipe applies."""
+
+    domain: list[str] = Field(default_factory=list)
+    modality: str | None = None
+    scale: str | None = None
+    constraints: list[str] = Field(default_factory=list)
+
+
+class Reference(_Strict):
+    """A link from a recipe into the literature."""
+
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    url: str | None = None
+    arxiv_id: Annotated[str, StringConstraints(pattern=r"^\d{4}\.\d{4,5}(v\d+)?$")] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class Recipe(_Strict):
+    """A curated problem and its proven solution."""
+
+    id: Slug
+    title: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    area: Area
+    problem: Annotated[str, StringConstraints(min_length=10)]
+    context: Context = Field(default_factory=Context)
+    symptoms: list[str] = Field(default_factory=list)
+    solution: Annotated[str, StringConstraints(min_length=10)]
+    architecture: str | None = None
+    hyperparameters: dict[str, Scalar] = Field(default_factory=dict)
+    metrics: dict[str, Scalar] = Field(default_factory=dict)
+    pitfalls: list[str] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    version: int = Field(default=1, ge=1)
+    updated: dt.date = Field(default_factory=dt.date.today)
+
+    def index_text(self) -> str:
+        """What a searcher would type about this recipe: title, problem, symptoms, tags,
+        and the opening of the solution."""
+        opening = " ".join(self.solution.split())[:600]
+        parts = [self.title, self.problem, *self.symptoms, " ".join(self.tags), opening]
+        return "\n".join(p for p in parts if p)
+
+    def content_hash(self) -> str:
+        """Hash of the content, ignoring version and date (they change with the content)."""
+        body = self.model_dump(mode="json", exclude={"version", "updated"})
+        return sha256_text(repr(sorted(body.items())))
+
+
+class Document(_Strict):
+    """An ingested document: a paper, a model card, a guide or a note."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^(arxiv|hf|url|file|web|doc):\S+$")]
+    kind: Kind
+    source: str
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    url: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published: dt.datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    text: str = Field(min_length=1, repr=False)
+    """The document's content as markdown or plain text."""
+
+    @field_validator("kind")
+    @classmethod
+    def _not_recipe(cls, value: Kind) -> Kind:
+        if value is Kind.recipe:
+            raise ValueError("documents cannot have kind 'recipe'; add recipes as recipes")
+        return value
+
+    def content_hash(self) -> str:
+        """sha256 of the normalized text plus the metadata that is indexed."""
+        head = f"{self.title}\n{self.kind}\n{self.url}\n{sorted(self.tags)}\n"
+        return sha256_text(head + normalize_text(self.text))
+
+
+class Chunk(BaseModel):
+    """A piece of a document with its provenance."""
+
+    doc_id: str
+    position: int
+    section: list[str]
+    text: str
+    start: int
+    end: int
+
+
+class SearchMode(StrEnum):
+    """How the query is matched."""
+
+    hybrid = "hybrid"
+    dense = "dense"
+    sparse = "sparse"
+
+
+class SearchRequest(_Strict):
+    """A search: the query and its filters."""
+
+    query: str
+    k: int = Field(default=10, ge=1, le=100)
+    kind: list[Kind] = Field(default_factory=list)
+    area: list[Area] = Field(default_factory=list)
+    source: list[str] = Field(default_factory=list)
+    tag: list[str] = Field(default_factory=list)
+    published_from: dt.date | None = None
+    published_to: dt.date | None = None
+    mode: SearchMode = SearchMode.hybrid
+
+
+class Hit(BaseModel):
+    """One search result: a recipe, or a document's best chunk."""
+
+    id: str
+    kind: Kind
+    title: str
+    score: float
+    area: str | None = None
+    source: str | None = None
+    url: str | None = None
+    snippet: str = ""
+    section: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    chunk: int | None = None
+
+
+class SearchResult(BaseModel):
+    """Hits for a query and the time it took."""
+
+    query: str
+    hits: list[Hit]
+    took_ms: float = 0.0
+
+
+class AddStatus(StrEnum):
+    """What happened to one item on add."""
+
+    new = "new"
+    updated = "updated"
+    unchanged = "unchanged"
+
+
+class AddResult(BaseModel):
+    """The outcome of adding one recipe or document."""
+
+    id: str
+    status: AddStatus
+    chunks: int = 0
+
+
+class DocumentView(BaseModel):
+    """A stored document, reassembled from its chunks."""
+
+    id: str
+    kind: Kind
+    source: str
+    title: str
+    url: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published: dt.datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    chunks: list[Chunk] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The document's text, chunks joined without their overlaps."""
+        out, end = [], 0
+        for c in sorted(self.chunks, key=lambda c: c.start):
+            if c.end <= end:
+                continue
+            out.append(c.text[max(0, end - c.start) :])
+            end = c.end
+        return "".join(out)
+
+
+Item = Recipe | DocumentView
+ItemType = Literal["recipe", "document"]
+
+
+def normalize_text(text: str) -> str:
+    """Unicode-normalize and collapse whitespace, so cosmetic changes keep the same hash."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a string."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,118 @@
+"""Read recipes from YAML files and find the seeds shipped with mlkb."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mlkb.errors import InvalidRecipe
+from mlkb.schema import Recipe
+
+MAX_RECIPE_BYTES = 1_000_000
+
+
+def seeds_dir() -> Path:
+    """The ``seeds/`` folder: shipped in the wheel as ``mlkb._seeds``, or in a checkout."""
+    try:
+        import mlkb._seeds as shipped  # type: ignore[import-not-found]
+
+        return Path(next(iter(shipped.__path__)))
+    except (ImportError, StopIteration):
+        return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def recipe_files(paths: Iterable[Path]) -> list[Path]:
+    """YAML files named by ``paths`` (files, or folders searched recursively)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"}))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InvalidRecipe(f"{path}: no such file or folder")
+    return files
+
+
+def parse_recipe(data: Any, origin: str) -> Recipe:
+    """Validate one recipe mapping; errors name the field and the fix."""
+    if not isinstance(data, dict):
+        raise InvalidRecipe(f"{origin}: expected a mapping of recipe fields, got {type(data).__name__}")
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRecipe(f"{origin}: {describe_validation(exc)}") from None
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """One line naming each failing field."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "recipe"
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "is required"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a recipe field (see `mlkb recipe new`)"
+        parts.append(f"'{loc}' {msg}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def load_recipe_file(path: Path) -> Recipe:
+    """Parse and validate one YAML recipe file."""
+    try:
+        if path.stat().st_size > MAX_RECIPE_BYTES:
+            raise InvalidRecipe(f"{path}: larger than {MAX_RECIPE_BYTES:,} bytes; split it")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRecipe(f"{path}: cannot read it ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "invalid syntax"
+        raise InvalidRecipe(f"{where}: malformed YAML ({problem}); fix the syntax") from None
+    return parse_recipe(data, str(path))
+
+
+@dataclass
+class LoadReport:
+    """Recipes read from files, and one message per file that failed."""
+
+    recipes: list[Recipe] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def load_recipes(paths: Iterable[Path]) -> LoadReport:
+    """Read every recipe under ``paths``; a reused id is an error."""
+    report = LoadReport()
+    seen: dict[str, Path] = {}
+    for path in recipe_files(paths):
+        try:
+            recipe = load_recipe_file(path)
+        except InvalidRecipe as exc:
+            report.errors.append(exc.message)
+            continue
+        if recipe.id in seen:
+            report.errors.append(f"{path}: id '{recipe.id}' is already used by {seen[recipe.id]}")
+            continue
+        seen[recipe.id] = path
+        report.recipes.append(recipe)
+        report.files.append(path)
+    return report
+
+
+def shipped_recipes() -> list[Recipe]:
+    """The curated recipes shipped with mlkb."""
+    report = load_recipes([seeds_dir() / "recipes"])
+    if report.errors:
+        raise InvalidRecipe(f"shipped seeds are invalid: {report.errors[0]}")
+    return report.recipes

@@ -1,0 +1,251 @@
+"""Embedded backend: Qdrant Edge, the Qdrant engine in-process, one shard per folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from mlkb.errors import StoreUnavailable
+from mlkb.store.base import (
+    DENSE,
+    INDEXED_FIELDS,
+    SPARSE,
+    CollectionMeta,
+    Filters,
+    QueryPlan,
+    SparseVec,
+    StoredPoint,
+)
+from mlkb.store.lock import StoreLock
+
+_META_FILE = "mlkb-collection.json"
+_SHARD = "shard"
+_SCHEMA_TYPES = {
+    "keyword": qe.PayloadSchemaType.Keyword,
+    "integer": qe.PayloadSchemaType.Integer,
+    "datetime": qe.PayloadSchemaType.Datetime,
+}
+
+
+class EdgeStore:
+    """A Qdrant Edge shard in ``folder``, locked to this process while open."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = StoreLock(folder)
+        self._lock.acquire()
+        self._shard: qe.EdgeShard | None = None
+        try:
+            if (folder / _SHARD).is_dir() and (folder / _META_FILE).is_file():
+                self._shard = qe.EdgeShard.load(str(folder / _SHARD))
+        except Exception as exc:  # qdrant_edge raises plain Exception
+            self._lock.release()
+            raise StoreUnavailable(
+                f"cannot open the store at {folder}: {exc}; "
+                "restore it from an export (`mlkb import`) or remove the folder"
+            ) from exc
+
+    # -- collection -----------------------------------------------------------------
+    def meta(self) -> CollectionMeta | None:
+        path = self.folder / _META_FILE
+        if self._shard is None or not path.is_file():
+            return None
+        raw = json.loads(path.read_text())
+        return CollectionMeta(
+            model=raw["model"], dim=int(raw["dim"]), schema=int(raw.get("schema", 1)),
+            extra=raw.get("extra", {}),
+        )
+
+    def create(self, meta: CollectionMeta) -> None:
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=meta.dim, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=128, full_scan_threshold=10_000),
+        )
+        shard_dir = self.folder / _SHARD
+        try:
+            # Replacing a collection (reindex), or one whose creation crashed before its
+            # meta file was written: the meta file goes first, so a crash here leaves a
+            # folder that is recreated on the next open, never a half-built collection.
+            (self.folder / _META_FILE).unlink(missing_ok=True)
+            if self._shard is not None:
+                self._shard.close()
+                self._shard = None
+            if shard_dir.exists():
+                shutil.rmtree(shard_dir)
+            self._shard = qe.EdgeShard.create(str(shard_dir), config)
+            for name, kind in INDEXED_FIELDS.items():
+                self._shard.update(qe.UpdateOperation.create_field_index(name, _SCHEMA_TYPES[kind]))
+            self._shard.flush()
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot create the store at {self.folder}: {exc}; "
+                "set MLKB_HOME to a writable folder"
+            ) from exc
+        # The meta file is written last and atomically: it marks a complete collection.
+        tmp = self.folder / (_META_FILE + ".tmp")
+        tmp.write_text(
+            json.dumps({"model": meta.model, "dim": meta.dim, "schema": meta.schema,
+                        "extra": meta.extra})
+        )
+        os.replace(tmp, self.folder / _META_FILE)
+
+    @property
+    def shard(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise StoreUnavailable(f"the store at {self.folder} has no collection yet")
+        return self._shard
+
+    # -- writes -----------------------------------------------------------------------
+    def upsert(self, points: Sequence[StoredPoint]) -> None:
+        if not points:
+            return
+        batch = []
+        for p in points:
+            vector: dict[str, Any] = {}
+            if p.dense is not None:
+                vector[DENSE] = p.dense
+            if p.sparse is not None:
+                vector[SPARSE] = qe.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
+            batch.append(qe.Point(id=p.id, vector=vector, payload=p.payload))
+        self.shard.update(qe.UpdateOperation.upsert_points(batch))
+
+    def delete(self, ids: Sequence[str] = (), filters: Filters | None = None) -> None:
+        if ids:
+            self.shard.update(qe.UpdateOperation.delete_points(list(ids)))
+        if filters is not None and not filters.is_empty():
+            self.shard.update(qe.UpdateOperation.delete_points_by_filter(_filter(filters)))
+
+    # -- reads ------------------------------------------------------------------------
+    def retrieve(self, ids: Sequence[str], *, vectors: bool = False) -> list[StoredPoint]:
+        if not ids:
+            return []
+        records = self.shard.retrieve(list(ids), with_payload=True, with_vector=vectors)
+        return [_point(r) for r in records]
+
+    def query(self, plan: QueryPlan) -> list[StoredPoint]:
+        flt = None if plan.filters.is_empty() else _filter(plan.filters)
+        prefetches, weights = [], []
+        if plan.dense is not None:
+            prefetches.append(
+                qe.Prefetch(limit=plan.prefetch, query=qe.Query.Nearest(plan.dense, using=DENSE),
+                            filter=flt)
+            )
+            weights.append(plan.dense_weight)
+        if plan.sparse is not None and plan.sparse.indices:
+            sv = qe.SparseVector(indices=plan.sparse.indices, values=plan.sparse.values)
+            prefetches.append(
+                qe.Prefetch(limit=plan.prefetch, query=qe.Query.Nearest(sv, using=SPARSE),
+                            filter=flt)
+            )
+            weights.append(plan.sparse_weight)
+        if not prefetches:
+            return []
+        if len(prefetches) == 1:
+            single = prefetches[0]
+            request = qe.QueryRequest(
+                limit=plan.limit, query=single.query, filter=flt, with_payload=True
+            )
+        else:
+            request = qe.QueryRequest(
+                limit=plan.limit,
+                prefetches=prefetches,
+                query=qe.Fusion.Rrf(k=plan.rrf_k, weights=weights),
+                with_payload=True,
+            )
+        return [_point(r) for r in self.shard.query(request)]
+
+    def scroll(
+        self, filters: Filters, limit: int, offset: str | None = None, *, vectors: bool = False
+    ) -> tuple[list[StoredPoint], str | None]:
+        request = qe.ScrollRequest(
+            offset=offset, limit=limit,
+            filter=None if filters.is_empty() else _filter(filters),
+            with_payload=True, with_vector=vectors,
+        )
+        records, next_offset = self.shard.scroll(request)
+        return [_point(r) for r in records], None if next_offset is None else str(next_offset)
+
+    def count(self, filters: Filters | None = None) -> int:
+        if self._shard is None:
+            return 0
+        flt = None if filters is None or filters.is_empty() else _filter(filters)
+        return int(self._shard.count(qe.CountRequest(filter=flt, exact=True)))
+
+    def facet(self, key: str, filters: Filters | None = None) -> dict[str, int]:
+        flt = None if filters is None or filters.is_empty() else _filter(filters)
+        response = self.shard.facet(qe.FacetRequest(key=key, limit=1000, exact=True, filter=flt))
+        return {str(h.value): int(h.count) for h in response.hits}
+
+    def optimize(self) -> None:
+        self.shard.optimize()
+
+    def flush(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+
+    def close(self) -> None:
+        try:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None
+        finally:
+            self._lock.release()
+
+
+def _filter(f: Filters) -> qe.Filter:
+    must: list[Any] = []
+    for key, values in (("kind", f.kind), ("source", f.source), ("area", f.area), ("tags", f.tags)):
+        if values:
+            must.append(qe.FieldCondition(key=key, match=qe.MatchAny(any=[str(v) for v in values])))
+    if f.item_id is not None:
+        must.append(qe.FieldCondition(key="item_id", match=qe.MatchValue(f.item_id)))
+    if f.doc_id is not None:
+        must.append(qe.FieldCondition(key="doc_id", match=qe.MatchValue(f.doc_id)))
+    if f.min_position is not None or f.max_position is not None:
+        must.append(
+            qe.FieldCondition(
+                key="position", range=qe.RangeFloat(gte=f.min_position, lte=f.max_position)
+            )
+        )
+    if f.published_from or f.published_to:
+        must.append(
+            qe.FieldCondition(
+                key="published",
+                range=qe.RangeDateTime(
+                    gte=f.published_from.isoformat() if f.published_from else None,
+                    lte=f"{f.published_to.isoformat()}T23:59:59Z" if f.published_to else None,
+                ),
+            )
+        )
+    must_not: list[Any] = []
+    if f.exclude_ids:
+        must_not.append(qe.HasIdCondition(point_ids=set(f.exclude_ids)))
+    if f.exclude_item is not None:
+        must_not.append(qe.FieldCondition(key="item_id", match=qe.MatchValue(f.exclude_item)))
+    return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+def _point(record: Any) -> StoredPoint:
+    dense, sparse = None, None
+    vector = getattr(record, "vector", None)
+    if isinstance(vector, dict):
+        raw_dense = vector.get(DENSE)
+        dense = list(raw_dense) if raw_dense is not None else None
+        raw_sparse = vector.get(SPARSE)
+        if raw_sparse is not None:
+            sparse = SparseVec(indices=list(raw_sparse.indices), values=list(raw_sparse.values))
+    return StoredPoint(
+        id=str(record.id),
+        payload=dict(record.payload or {}),
+        dense=dense,
+        sparse=sparse,
+        score=float(getattr(record, "score", 0.0)),
+    )

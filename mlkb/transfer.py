@@ -1,0 +1,155 @@
+"""Export a store to JSON Lines and import it back; rebuild a store with another model.
+
+The file's first line is a header; each further line is one point: its stable key, its
+payload and, with ``vectors=True``, its dense vector. Import is all or nothing: every line
+is checked first, and a broken line stops the import before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from mlkb.errors import ImportFileError, StoreUnavailable
+from mlkb.kb import WRITE_BATCH, KnowledgeBase
+from mlkb.schema import Kind, Recipe
+from mlkb.store.base import CollectionMeta
+
+FORMAT = 1
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote."""
+
+    points: int
+    recipes: int
+    documents: int
+    reembedded: bool
+
+
+def export_store(kb: KnowledgeBase, out: IO[str], *, vectors: bool = False) -> int:
+    """Write every point of ``kb`` to ``out``; returns the number of points."""
+    meta = kb.store.meta()
+    header = {
+        "mlkb_export": FORMAT,
+        "model": meta.model if meta else kb.embedder.name,
+        "dim": meta.dim if meta else None,
+        "vectors": vectors,
+        "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    out.write(json.dumps(header) + "\n")
+    count = 0
+    for point in kb.iter_points(vectors=vectors):
+        line: dict[str, Any] = {"key": point.payload["key"], "payload": point.payload}
+        if vectors and point.dense is not None:
+            line["dense"] = point.dense
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _check_line(number: int, raw: str) -> dict[str, Any]:
+    try:
+        line = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"line {number}: not valid JSON ({exc.msg})") from None
+    if not isinstance(line, dict) or not isinstance(line.get("payload"), dict):
+        raise ImportFileError(f"line {number}: expected an object with 'key' and 'payload'")
+    payload = line["payload"]
+    if line.get("key") != payload.get("key") or not isinstance(line.get("key"), str):
+        raise ImportFileError(f"line {number}: 'key' is missing or differs from payload.key")
+    if payload.get("kind") not in {k.value for k in Kind}:
+        raise ImportFileError(f"line {number}: unknown kind {payload.get('kind')!r}")
+    if payload["kind"] == Kind.recipe.value:
+        try:
+            Recipe.model_validate(payload.get("recipe"))
+        except ValidationError as exc:
+            raise ImportFileError(f"line {number}: invalid recipe ({exc.errors()[0]['msg']})") from None
+    elif not {"doc_id", "position", "text", "start", "end"} <= payload.keys():
+        raise ImportFileError(f"line {number}: a chunk needs doc_id, position, text, start, end")
+    dense = line.get("dense")
+    if dense is not None and not (isinstance(dense, list) and all(isinstance(x, int | float) for x in dense)):
+        raise ImportFileError(f"line {number}: 'dense' must be a list of numbers")
+    return line
+
+
+def read_export(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and checked lines of an export file, or ImportFileError naming the line."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read it ({exc.strerror})") from None
+    with handle:
+        first = handle.readline()
+        try:
+            header = json.loads(first)
+        except json.JSONDecodeError:
+            header = None
+        if not isinstance(header, dict) or header.get("mlkb_export") != FORMAT:
+            raise ImportFileError(
+                f"{path}: line 1 is not an mlkb export header; make the file with `mlkb export`"
+            )
+        lines = []
+        errors = []
+        for number, raw in enumerate(handle, start=2):
+            if not raw.strip():
+                continue
+            try:
+                lines.append(_check_line(number, raw))
+            except ImportFileError as exc:
+                errors.append(exc.message)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ImportFileError(f"{path}: {errors[0]}{more}; nothing was imported")
+    return header, lines
+
+
+def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
+    """Load an export into ``kb``; vectors are reused when the model matches, else recomputed."""
+    header, lines = read_export(path)
+    meta = kb.store.meta()
+    reuse = (
+        bool(header.get("vectors")) and meta is not None and header.get("model") == meta.model
+        and all("dense" in line for line in lines)
+    )
+    for start in range(0, len(lines), WRITE_BATCH):
+        batch = lines[start : start + WRITE_BATCH]
+        # chunk 0 of a document holds its content hash: write it after the other chunks
+        batch.sort(key=lambda line: line["payload"].get("position", 1) == 0)
+        payloads = [line["payload"] for line in batch]
+        kb.write_points(payloads, [line["dense"] for line in batch] if reuse else None)
+    kb.store.optimize()
+    recipes = sum(1 for line in lines if line["payload"]["kind"] == Kind.recipe.value)
+    documents = sum(1 for line in lines if line["payload"].get("position") == 0)
+    return ImportReport(points=len(lines), recipes=recipes, documents=documents, reembedded=not reuse)
+
+
+def reindex(kb: KnowledgeBase) -> ImportReport:
+    """Re-embed every point with the configured model, keeping all payloads.
+
+    The points are first exported to a file under ``MLKB_HOME``; if the rebuild is
+    interrupted, ``mlkb import`` of that file restores everything.
+    """
+    kb.settings.home.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="reindex-", suffix=".jsonl", dir=kb.settings.home)
+    path = Path(name)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        export_store(kb, out)
+    try:
+        kb.store.create(CollectionMeta(model=kb.embedder.name, dim=kb.embedder.dim))
+        report = import_store(kb, path)
+    except Exception as exc:
+        raise StoreUnavailable(
+            f"reindex was interrupted ({exc}); your data is safe in {path}: "
+            f"run `mlkb import {path}`"
+        ) from exc
+    path.unlink()
+    return report
