@@ -76,8 +76,7 @@ def _sections(text: str) -> list[_Section]:
     sections = []
     for i, (start, path) in enumerate(bounds):
         end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
-        words = [(mt.start() + start, mt.end() + start) for mt in _WORD.finditer(text, start, end)]
-        words = [(s, e) for s, e in words if e <= end]
+        words = [(mt.start(), mt.end()) for mt in _WORD.finditer(text, start, end)]
         if words:
             sections.append(_Section(path=path, start=start, end=end, words=words))
     return sections

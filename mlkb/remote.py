@@ -10,10 +10,12 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from mlkb import errors
+from mlkb.records import is_document_id
 from mlkb.schema import AddResult, DocumentView, Recipe, SearchRequest, SearchResult
 from mlkb.settings import Settings
 from mlkb.store.base import Filters
@@ -27,6 +29,13 @@ _ERRORS: dict[str, type[errors.MlkbError]] = {
         errors.ConfigError, errors.SourceError, errors.AuthError, errors.InputError,
     )
 }
+_ERRORS.update({"writes_disabled": errors.AuthError, "invalid_request": errors.InputError,
+                "payload_too_large": errors.InputError})
+
+
+def _path_id(item_id: str) -> str:
+    """An item id as a URL path segment (document ids may hold '?', '#' or '%')."""
+    return quote(item_id, safe=":/@")
 
 
 def server_file(settings: Settings) -> Path:
@@ -119,10 +128,10 @@ class RemoteKnowledgeBase:
             params["kind"] = list(filters.kind)
         if filters.area:
             params["area"] = list(filters.area)
-        return SearchResult.model_validate(self._call("GET", f"/v1/similar/{item_id}", params=params))
+        return SearchResult.model_validate(self._call("GET", f"/v1/similar/{_path_id(item_id)}", params=params))
 
     def get(self, item_id: str) -> Recipe | DocumentView:
-        data = self._call("GET", f"/v1/items/{item_id}")
+        data = self._call("GET", f"/v1/items/{_path_id(item_id)}")
         if data.get("type") == "recipe":
             return Recipe.model_validate(data["recipe"])
         return DocumentView.model_validate(data["document"])
@@ -134,7 +143,7 @@ class RemoteKnowledgeBase:
         for recipe in recipes:
             body = recipe.model_dump(mode="json")
             if replace:
-                data = self._call("PUT", f"/v1/recipes/{recipe.id}", json=body)
+                data = self._call("PUT", f"/v1/recipes/{_path_id(recipe.id)}", json=body)
             else:
                 data = self._call("POST", "/v1/recipes", json=body)
             results.append(AddResult.model_validate(data))
@@ -144,7 +153,8 @@ class RemoteKnowledgeBase:
         return self.add_recipes([recipe], source=source, replace=replace)[0]
 
     def delete(self, item_id: str) -> None:
-        self._call("DELETE", f"/v1/recipes/{item_id}")
+        kind = "items" if is_document_id(item_id) else "recipes"
+        self._call("DELETE", f"/v1/{kind}/{_path_id(item_id)}")
 
     def list_recipes(
         self, *, area: str | None = None, tag: str | None = None, limit: int = 50, offset: int = 0

@@ -219,11 +219,15 @@ class DocumentView(BaseModel):
 
     @property
     def text(self) -> str:
-        """The document's text, chunks joined without their overlaps."""
-        out, end = [], 0
+        """The document's text, chunks joined without their overlaps. Only whitespace lies
+        between chunks; a paragraph break stands in for it."""
+        out: list[str] = []
+        end = 0
         for c in sorted(self.chunks, key=lambda c: c.start):
             if c.end <= end:
                 continue
+            if out and c.start > end:
+                out.append("\n\n")
             out.append(c.text[max(0, end - c.start) :])
             end = c.end
         return "".join(out)

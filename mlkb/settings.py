@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     arxiv_delay: float = Field(default=3.0, ge=0)
     """Seconds between arXiv API requests (arXiv asks for one request per 3 s)."""
 
+    crawl_poll_interval: float = Field(default=2.0, ge=0)
+    """Seconds between status checks of a running Firecrawl crawl."""
+
+    crawl_timeout: float = Field(default=600.0, gt=0)
+    """Seconds to wait for a Firecrawl crawl to finish before giving up."""
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

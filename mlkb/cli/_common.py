@@ -36,12 +36,17 @@ def settings() -> Any:
         raise ConfigError(f"setting {field or 'MLKB_*'}: {err['msg']}") from None
 
 
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at the time (it may be swapped after start-up)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
 def _log_to_stderr() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("mlkb")
-    if not logger.handlers:
-        logger.addHandler(handler)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
         logger.setLevel(logging.INFO)
 
 

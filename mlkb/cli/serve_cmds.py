@@ -1,9 +1,50 @@
-"""`mlkb serve` commands (registered by mlkb.cli.wings)."""
+"""``mlkb serve`` (REST API + MCP over HTTP) and ``mlkb mcp`` (MCP over stdio)."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
 
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 picks a free one).")] = 8765,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the REST API and MCP (at /mcp) for agents and the CLI.
+
+    Writes need MLKB_API_KEY (unset: writes are refused); MLKB_API_READ_KEY protects reads.
+    While it runs, `mlkb search`, `show`, `similar` and `recipe` go through it.
+
+    Example: MLKB_API_KEY=$(openssl rand -hex 16) mlkb serve --port 8765
+    """
+    from mlkb.cli._common import _log_to_stderr, settings
+
+    _log_to_stderr()
+    # FastAPI, uvicorn and the MCP SDK load here only (~0.5 s of imports).
+    from api.server import serve as run
+
+    run(settings(), host=host, port=port, log_level=log_level)
+
+
+def mcp() -> None:
+    """Serve the MCP tools over stdio, for an agent that starts mlkb itself.
+
+    Goes through a running `mlkb serve` when there is one, else opens the store.
+
+    Example (agent config): {"command": "mlkb", "args": ["mcp"]}
+    """
+    from mlkb.cli._common import open_kb, settings
+
+    from api.server import serve_mcp_stdio  # the MCP SDK loads here only
+
+    cfg = settings()
+    with open_kb() as kb:
+        serve_mcp_stdio(kb, cfg)
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the app."""
+    app.command()(serve)
+    app.command()(mcp)

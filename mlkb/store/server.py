@@ -7,6 +7,7 @@ speaks the same client API.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -89,8 +90,11 @@ class ServerStore:
             metadata={"model": meta.model, "dim": meta.dim, "schema": meta.schema,
                       "extra": meta.extra},
         )
-        for name, kind in INDEXED_FIELDS.items():
-            self.client.create_payload_index(self.collection, name, _SCHEMA_TYPES[kind])
+        with warnings.catch_warnings():
+            # qdrant-client's in-process mode ignores payload indexes and says so
+            warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+            for name, kind in INDEXED_FIELDS.items():
+                self.client.create_payload_index(self.collection, name, _SCHEMA_TYPES[kind])
 
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         if not points:

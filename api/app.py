@@ -1,0 +1,105 @@
+"""The app factory: REST routes under ``/v1``, MCP at ``/mcp``, metrics, limits, errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from starlette.routing import Route
+
+from api import errors
+from api.auth import HEADER
+from api.jobs import JobRunner
+from api.limits import DEFAULT_MAX_BODY, BodyLimitMiddleware
+from api.mcp_tools import build_mcp
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import documents, ingest, items, recipes, search, service
+from mlkb import __version__
+from mlkb.kb import KnowledgeBase
+from mlkb.settings import Settings
+
+DESCRIPTION = """\
+Search and curate ML engineering know-how: recipes (problem, context, proven solution)
+and the literature they come from. Writes need `X-API-Key` (the server's `MLKB_API_KEY`);
+reads need it only when the server sets `MLKB_API_READ_KEY`. Errors are JSON
+`{"error": <code>, "detail": <message>}`. MCP tools for agents are served at `/mcp`.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    kb: KnowledgeBase | None = None,
+    host: str = "127.0.0.1",
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+) -> FastAPI:
+    """Build the service.
+
+    ``kb``: an open knowledge base the caller owns (``mlkb serve`` opens it before binding
+    so a locked store fails fast); without it the app opens one at start-up and closes it
+    at shutdown. ``host``: the address served, which sets the MCP transport's DNS
+    rebinding protection (on for loopback addresses).
+    """
+    settings = settings or Settings()
+    mcp = build_mcp(lambda: app.state.kb, settings)
+    mcp.streamable_http_app(
+        streamable_http_path="/mcp", stateless_http=True, json_response=True, host=host,
+        max_request_body_size=max_body_bytes,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        owned = kb is None
+        app.state.kb = kb if kb is not None else KnowledgeBase(settings)
+        try:
+            async with mcp.session_manager.run():
+                yield
+        finally:
+            app.state.jobs.close()
+            if owned:
+                app.state.kb.close()
+
+    app = FastAPI(
+        title="mlkb",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.kb = kb
+    app.state.metrics = Metrics()
+    app.state.jobs = JobRunner(lambda source, params, progress: _ingest(
+        app.state.kb, source, params, progress))
+    errors.install(app)
+    for module in (search, items, recipes, documents, ingest, service):
+        app.include_router(module.router)
+    app.router.routes.append(
+        Route("/mcp", endpoint=StreamableHTTPASGIApp(mcp.session_manager), name="mcp")
+    )
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=[HEADER, "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def _ingest(kb: KnowledgeBase, source: str, params: dict[str, Any], progress: Any) -> Any:
+    """Run one ingest through the ingest wing (imported here: it pulls in the sources)."""
+    import ingest as ingest_wing
+
+    return ingest_wing.run(kb, source, params, progress=progress)

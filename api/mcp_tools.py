@@ -1,0 +1,173 @@
+"""MCP tools for agents: find, similar, get, store a recipe.
+
+The same tools serve streamable HTTP (mounted at ``/mcp`` by the app) and stdio
+(``mlkb mcp``). Over HTTP the keys apply as on REST: storing needs ``MLKB_API_KEY``
+in ``X-API-Key``, reads need ``MLKB_API_READ_KEY`` when it is set. Over stdio the
+caller is the local user who started the process, so no key is asked.
+"""
+
+# No ``from __future__ import annotations``: the MCP SDK reads these signatures at runtime.
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from api.auth import check_read, check_write, header_key
+from api.schemas import AddOut, RecipeIn, RecipeOut, SearchOut
+from mlkb import __version__
+from mlkb.errors import MlkbError
+from mlkb.schema import Area, Kind, Recipe, SearchRequest
+from mlkb.settings import Settings
+from mlkb.store.base import Filters
+
+INSTRUCTIONS = """\
+mlkb is a knowledge base of ML engineering know-how: curated recipes (a problem, its
+context and a proven solution with hyperparameters, metrics and pitfalls) next to the
+papers, model cards and guides they come from. When you meet an ML problem, call
+mlkb_find with the problem in plain words, read the best recipes with mlkb_get, and
+after you solve something new, store it with mlkb_store_recipe so the next agent finds it.
+"""
+
+
+class DocumentText(BaseModel):
+    """A document's metadata and text."""
+
+    id: str
+    kind: str
+    source: str
+    title: str
+    url: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    text: str
+    truncated: bool = Field(description="True when text was cut at max_chars.")
+
+
+class ItemResult(BaseModel):
+    """A recipe or a document; exactly one of the two is set."""
+
+    type: Literal["recipe", "document"]
+    recipe: RecipeOut | None = None
+    document: DocumentText | None = None
+
+
+KOpt = Annotated[int, Field(ge=1, le=50, description="How many hits to return.")]
+KindOpt = Annotated[
+    list[Kind] | None,
+    Field(description="Only these kinds: recipe, paper, model_card, guide, note."),
+]
+AreaOpt = Annotated[
+    list[Area] | None,
+    Field(description="Only recipes in these areas, e.g. monitoring, training, serving, llm."),
+]
+
+
+def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
+    """An MCP server whose tools call the knowledge base returned by ``get_kb``."""
+    # log_level: the SDK calls logging.basicConfig; keep its root handler quiet.
+    server = MCPServer("mlkb", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+
+    def read_allowed(ctx: Context) -> None:
+        if ctx.headers is not None:
+            call(lambda: check_read(settings, header_key(ctx.headers)))
+
+    def call(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except MlkbError as exc:
+            raise ToolError(f"{exc.code}: {exc.message}") from None
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    def mlkb_find(
+        query: Annotated[str, Field(description="The problem in plain words, as you would ask "
+                                                "a senior ML engineer.")],
+        ctx: Context,
+        k: KOpt = 5,
+        kind: KindOpt = None,
+        area: AreaOpt = None,
+        tag: Annotated[list[str] | None, Field(description="Only items with one of these tags.")]
+        = None,
+    ) -> SearchOut:
+        """Search mlkb for recipes and literature about an ML engineering problem.
+
+        Use it first when you face a problem (training instability, data drift, slow
+        inference, leakage, evaluation doubts...): it finds who has solved something similar.
+        Returns hits best first, each with id, kind (recipe or a document kind), title,
+        score, area or source, a snippet and, for documents, the chunk's section. Pass a
+        hit's id to mlkb_get for the full recipe or document, or to mlkb_similar for more
+        like it. Use kind=["recipe"] for proven solutions only.
+        """
+        read_allowed(ctx)
+        request = SearchRequest(query=query, k=k, kind=kind or [], area=area or [], tag=tag or [])
+        return SearchOut.of(call(lambda: get_kb().search(request)))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    def mlkb_similar(
+        id: Annotated[str, Field(description="A recipe id (slug) or a document id such as "
+                                             "arxiv:1706.03762, as returned by mlkb_find.")],
+        ctx: Context,
+        k: KOpt = 5,
+        kind: KindOpt = None,
+    ) -> SearchOut:
+        """Items most like a stored recipe or document, the item itself excluded.
+
+        Use it when one hit fits well and you want alternatives or the papers behind a
+        recipe. Returns hits in the same shape as mlkb_find.
+        """
+        read_allowed(ctx)
+        filters = Filters(kind=[x.value for x in kind or []])
+        return SearchOut.of(call(lambda: get_kb().similar(id, k=k, filters=filters)))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    def mlkb_get(
+        id: Annotated[str, Field(description="A recipe id or a document id from a hit.")],
+        ctx: Context,
+        max_chars: Annotated[int, Field(ge=500, le=200_000,
+                                        description="Longest document text returned.")] = 20_000,
+    ) -> ItemResult:
+        """The full item behind a hit.
+
+        For a recipe: problem, context, symptoms, the step-by-step solution,
+        hyperparameters, metrics, pitfalls, tools and references. For a document (paper,
+        model card, guide, note): its metadata and text, cut at max_chars (truncated=true
+        then). Unknown ids fail with not_found.
+        """
+        read_allowed(ctx)
+        item = call(lambda: get_kb().get(id))
+        if isinstance(item, Recipe):
+            return ItemResult(type="recipe", recipe=RecipeOut.model_validate(item.model_dump()))
+        text = item.text
+        return ItemResult(type="document", document=DocumentText(
+            id=item.id, kind=item.kind.value, source=item.source, title=item.title, url=item.url,
+            authors=item.authors, published=item.published.isoformat() if item.published else None,
+            tags=item.tags, text=text[:max_chars], truncated=len(text) > max_chars,
+        ))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False,
+                                             idempotent_hint=True, open_world_hint=False))
+    def mlkb_store_recipe(
+        recipe: Annotated[RecipeIn, Field(description="The recipe: id (lowercase slug), title, "
+                                                      "area, problem, solution are required.")],
+        ctx: Context,
+        replace: Annotated[bool, Field(description="Replace a different recipe with the same "
+                                                   "id (its version is bumped).")] = False,
+    ) -> AddOut:
+        """Store a recipe you have verified, so other agents and people find it.
+
+        Write the problem as a practitioner would ask it, the solution as numbered steps,
+        and fill hyperparameters, metrics (expected figures), pitfalls and references when
+        you know them. Returns the id and status: new, updated, or unchanged (identical
+        content already stored). An id taken by a different recipe fails with
+        duplicate_id unless replace=true. Over HTTP it needs the server's write key.
+        """
+        if ctx.headers is not None:
+            call(lambda: check_write(settings, header_key(ctx.headers)))
+        valid = Recipe.model_validate(recipe.model_dump())
+        return AddOut.of(call(lambda: get_kb().add_recipe(valid, source="user", replace=replace)))
+
+    return server

@@ -1,0 +1,32 @@
+"""``/v1/documents``: add a text or markdown document."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+
+from api.deps import KBDep, WriteAccess
+from api.errors import InvalidRequest, describe_validation
+from api.schemas import AddOut, DocumentIn, ErrorOut
+from mlkb.schema import Document
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+
+@router.post(
+    "", response_model=AddOut, dependencies=[WriteAccess],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+def add_document(kb: KBDep, body: DocumentIn) -> AddOut:
+    """Add or refresh a document: chunked, embedded and searchable at once. Sending the
+    same content again is a no-op (status ``unchanged``); changed content replaces it."""
+    doc_id = body.doc_id()
+    try:
+        doc = Document(
+            id=doc_id, kind=body.kind, source=doc_id.split(":", 1)[0], title=body.title,
+            url=body.url, authors=body.authors, published=body.published, tags=body.tags,
+            text=body.text,
+        )
+    except ValidationError as exc:
+        raise InvalidRequest(describe_validation(list(exc.errors()))) from None
+    return AddOut.of(kb.add_document(doc))

@@ -1,0 +1,38 @@
+"""``/v1/items/{id}``: any recipe or document by id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from api.deps import KBDep, ReadAccess, WriteAccess
+from api.schemas import DocumentItem, DocumentOut, ErrorOut, ItemOut, RecipeItem, RecipeOut
+from mlkb.schema import Recipe
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+
+IdPath = Annotated[str, Path(description="A recipe id or a document id (arxiv:1706.03762).")]
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorOut, "description": "Unknown id."},
+}
+
+
+@router.get("/{item_id:path}", response_model=ItemOut, responses=NOT_FOUND,
+            dependencies=[ReadAccess])
+def get_item(kb: KBDep, item_id: IdPath) -> RecipeItem | DocumentItem:
+    """The full recipe, or the document with all its chunks."""
+    item = kb.get(item_id)
+    if isinstance(item, Recipe):
+        return RecipeItem(recipe=RecipeOut.model_validate(item.model_dump()))
+    return DocumentItem(document=DocumentOut.of(item))
+
+
+@router.delete(
+    "/{item_id:path}", status_code=204, response_class=Response, dependencies=[WriteAccess],
+    responses={**NOT_FOUND, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+)
+def delete_item(kb: KBDep, item_id: IdPath) -> Response:
+    """Remove a recipe, or a document with all its chunks."""
+    kb.delete(item_id)
+    return Response(status_code=204)

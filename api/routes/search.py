@@ -1,0 +1,75 @@
+"""``/v1/search`` (GET and POST) and ``/v1/similar/{id}``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import KBDep, ReadAccess
+from api.schemas import ErrorOut, SearchIn, SearchOut
+from mlkb.schema import Area, Kind, SearchMode, SearchRequest
+from mlkb.store.base import Filters
+
+router = APIRouter(prefix="/v1", tags=["search"], dependencies=[ReadAccess])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "A read key is required and was not sent."},
+    422: {"model": ErrorOut, "description": "Invalid parameters, or an empty or oversized query."},
+}
+
+KindQ = Annotated[list[Kind], Query(description="Only these kinds (repeatable).")]
+AreaQ = Annotated[list[Area], Query(description="Only recipes in these areas (repeatable).")]
+SourceQ = Annotated[list[str], Query(description="Only these sources (repeatable).")]
+TagQ = Annotated[list[str], Query(description="Only items with one of these tags (repeatable).")]
+KQ = Annotated[int, Query(ge=1, le=100, description="Number of hits.")]
+
+
+def _run(kb: KBDep, body: SearchIn) -> SearchOut:
+    request = SearchRequest.model_validate(body.model_dump())
+    return SearchOut.of(kb.search(request))
+
+
+@router.post("/search", response_model=SearchOut, responses=ERRORS)
+def search_post(kb: KBDep, body: SearchIn) -> SearchOut:
+    """Find recipes and documents about a problem (filters in the JSON body)."""
+    return _run(kb, body)
+
+
+@router.get("/search", response_model=SearchOut, responses=ERRORS)
+def search_get(
+    kb: KBDep,
+    q: Annotated[str, Query(description="The problem in your own words.")],
+    kind: KindQ = [],  # noqa: B006 - FastAPI copies defaults
+    area: AreaQ = [],  # noqa: B006
+    source: SourceQ = [],  # noqa: B006
+    tag: TagQ = [],  # noqa: B006
+    k: KQ = 10,
+    mode: SearchMode = SearchMode.hybrid,
+    published_from: dt.date | None = None,
+    published_to: dt.date | None = None,
+) -> SearchOut:
+    """Find recipes and documents about a problem (filters as query parameters)."""
+    body = SearchIn(query=q, k=k, kind=kind, area=area, source=source, tag=tag, mode=mode,
+                    published_from=published_from, published_to=published_to)
+    return _run(kb, body)
+
+
+@router.get(
+    "/similar/{item_id:path}", response_model=SearchOut,
+    responses={**ERRORS, 404: {"model": ErrorOut, "description": "Unknown id."}},
+)
+def similar(
+    kb: KBDep,
+    item_id: Annotated[str, Path(description="A recipe id or a document id (arxiv:1706.03762).")],
+    k: KQ = 10,
+    kind: KindQ = [],  # noqa: B006
+    area: AreaQ = [],  # noqa: B006
+    source: SourceQ = [],  # noqa: B006
+    tag: TagQ = [],  # noqa: B006
+) -> SearchOut:
+    """Items most like a stored recipe or document, the item itself excluded."""
+    filters = Filters(kind=[x.value for x in kind], area=[a.value for a in area],
+                      source=list(source), tags=list(tag))
+    return SearchOut.of(kb.similar(item_id, k=k, filters=filters))

@@ -1,0 +1,271 @@
+"""Request and response bodies of the REST API.
+
+They mirror the core's data model where the meaning is the same, but they are the API's
+own contract: the store's payloads never leave the server, and the core may change its
+internals without changing what clients see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mlkb.schema import (
+    SLUG_RE,
+    AddResult,
+    AddStatus,
+    Area,
+    DocumentView,
+    Hit,
+    Kind,
+    Recipe,
+    SearchMode,
+    SearchResult,
+)
+
+DOC_ID_RE = r"^(arxiv|hf|url|file|web|doc):\S+$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorOut(BaseModel):
+    """Every error: a stable machine code and a one-line message saying how to fix it."""
+
+    error: str = Field(examples=["not_found"])
+    detail: str = Field(examples=["no item with id 'x'; `mlkb search` finds ids"])
+
+
+# -- search -----------------------------------------------------------------------------
+class SearchIn(_In):
+    """A search: what you are trying to solve, and optional filters."""
+
+    query: str = Field(description="The problem in your own words.", examples=["drift in pricing"])
+    k: int = Field(default=10, ge=1, le=100, description="Number of hits.")
+    kind: list[Kind] = Field(default_factory=list, description="Only these kinds.")
+    area: list[Area] = Field(default_factory=list, description="Only recipes in these areas.")
+    source: list[str] = Field(default_factory=list, description="Only these sources (arxiv, hf...).")
+    tag: list[str] = Field(default_factory=list, description="Only items with one of these tags.")
+    published_from: dt.date | None = Field(default=None, description="Published on or after.")
+    published_to: dt.date | None = Field(default=None, description="Published on or before.")
+    mode: SearchMode = Field(default=SearchMode.hybrid, description="hybrid, dense or sparse.")
+
+
+class HitOut(BaseModel):
+    """One hit: a recipe, or the best-matching chunk of a document."""
+
+    id: str
+    kind: Kind
+    title: str
+    score: float
+    area: str | None = None
+    source: str | None = None
+    url: str | None = None
+    snippet: str = ""
+    section: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    chunk: int | None = None
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        """From the core's hit."""
+        return cls.model_validate(hit.model_dump())
+
+
+class SearchOut(BaseModel):
+    """Ranked hits for a query, best first."""
+
+    query: str
+    hits: list[HitOut]
+    took_ms: float = 0.0
+
+    @classmethod
+    def of(cls, result: SearchResult) -> SearchOut:
+        """From the core's search result."""
+        return cls(query=result.query, hits=[HitOut.of(h) for h in result.hits],
+                   took_ms=result.took_ms)
+
+
+# -- items ------------------------------------------------------------------------------
+class RecipeOut(Recipe):
+    """A recipe as stored: problem, context, solution, hyperparameters, metrics, pitfalls."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class RecipeIn(Recipe):
+    """A recipe to add (POST /v1/recipes)."""
+
+
+class RecipeUpdate(Recipe):
+    """A recipe replacing the one at its path; ``id`` may be left out."""
+
+    id: Annotated[str, StringConstraints(pattern=SLUG_RE)] | None = None  # type: ignore[assignment]
+
+
+class ChunkOut(BaseModel):
+    """A piece of a document and where it sits in it."""
+
+    position: int
+    section: list[str] = Field(default_factory=list)
+    text: str
+    start: int
+    end: int
+
+
+class DocumentOut(BaseModel):
+    """A stored document with its chunks."""
+
+    id: str
+    kind: Kind
+    source: str
+    title: str
+    url: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published: dt.datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    chunks: list[ChunkOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, view: DocumentView) -> DocumentOut:
+        """From the core's document view."""
+        data = view.model_dump()
+        data["chunks"] = [ChunkOut.model_validate(c) for c in data["chunks"]]
+        return cls.model_validate(data)
+
+
+class RecipeItem(BaseModel):
+    """GET /v1/items/{id} for a recipe."""
+
+    type: Literal["recipe"] = "recipe"
+    recipe: RecipeOut
+
+
+class DocumentItem(BaseModel):
+    """GET /v1/items/{id} for a document."""
+
+    type: Literal["document"] = "document"
+    document: DocumentOut
+
+
+ItemOut = Annotated[RecipeItem | DocumentItem, Field(discriminator="type")]
+
+
+class RecipePage(BaseModel):
+    """A page of recipes sorted by area and id."""
+
+    items: list[RecipeOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AddOut(BaseModel):
+    """What happened to an added item: new, updated (version bumped) or unchanged."""
+
+    id: str
+    status: AddStatus
+    chunks: int = 0
+
+    @classmethod
+    def of(cls, result: AddResult) -> AddOut:
+        """From the core's add result."""
+        return cls(id=result.id, status=result.status, chunks=result.chunks)
+
+
+class DocumentIn(_In):
+    """A text or markdown document to add. Without ``id``, ``doc:<slug of the title>``."""
+
+    id: Annotated[str, StringConstraints(pattern=DOC_ID_RE, max_length=500)] | None = Field(
+        default=None, description="`<source>:<native id>`, e.g. `doc:my-notes` or `url:...`."
+    )
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    text: str = Field(min_length=1, description="The content, markdown or plain text.")
+    kind: Literal["paper", "model_card", "guide", "note"] = Field(
+        default="note", description="What the document is."
+    )
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    authors: list[str] = Field(default_factory=list)
+    published: dt.datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    def doc_id(self) -> str:
+        """The given id, or one derived from the title."""
+        if self.id:
+            return self.id
+        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:80]
+        return f"doc:{slug or 'untitled'}"
+
+
+# -- ingest -----------------------------------------------------------------------------
+class IngestSource(StrEnum):
+    """Where an ingest job reads from."""
+
+    arxiv = "arxiv"
+    hf = "hf"
+    url = "url"
+    web = "web"
+    files = "files"
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class JobOut(BaseModel):
+    """An ingest job: its status, progress and, once done, its report."""
+
+    job_id: str
+    source: str
+    status: JobStatus
+    params: dict[str, Any] = Field(default_factory=dict)
+    created: dt.datetime
+    started: dt.datetime | None = None
+    finished: dt.datetime | None = None
+    progress: dict[str, Any] = Field(default_factory=dict)
+    report: dict[str, Any] | None = None
+    error: ErrorOut | None = None
+
+
+class JobAccepted(BaseModel):
+    """A job was queued; poll ``GET /v1/ingest/jobs/{job_id}``."""
+
+    job_id: str
+    status: JobStatus
+
+
+# -- service ----------------------------------------------------------------------------
+class StatsOut(BaseModel):
+    """Counts by kind, area and source, and how the store is built."""
+
+    model_config = ConfigDict(extra="allow")
+
+    points: int
+    recipes: int
+    documents: int
+    chunks: int
+    by_kind: dict[str, int]
+    by_area: dict[str, int]
+    by_source: dict[str, int]
+    model: str
+    dim: int | None = None
+    backend: str
+    location: str
+
+
+class HealthOut(BaseModel):
+    """Liveness or readiness."""
+
+    status: str
+    version: str

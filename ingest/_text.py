@@ -1,0 +1,92 @@
+"""Turning what sources return into Documents: URL ids, HTML and PDF to markdown, titles."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from pydantic import ValidationError
+
+from mlkb.schema import Document
+
+from ingest.report import Failure
+
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref_src)$")
+_H1 = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$", re.M)
+
+
+def normalize_url(url: str) -> str:
+    """A canonical form of an http(s) URL: lower-case scheme and host, no default port,
+    no fragment, no tracking parameters, sorted query, no trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and not (scheme, parts.port) in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if not _TRACKING.match(k)))
+    return urlunsplit((scheme, host, quote(path, safe="/%:@!$&'()*+,;=-._~"), query, ""))
+
+
+def url_id(url: str) -> str:
+    """The document id of a web page: ``url:<normalized url>``."""
+    return "url:" + re.sub(r"\s", "%20", normalize_url(url))
+
+
+def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host."""
+    parts = urlsplit(url.strip())
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def markdown_title(text: str) -> str | None:
+    """The first level-1 heading of a markdown text."""
+    match = _H1.search(text)
+    return match.group(1).strip() if match else None
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """YAML front matter (``---`` fenced, at the very top) and the body after it."""
+    if not text.startswith("---"):
+        return {}, text
+    match = re.match(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", text, re.S)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return {}, text
+    return (data if isinstance(data, dict) else {}), text[match.end():]
+
+
+def html_to_markdown(html: str) -> tuple[str | None, str]:
+    """The title and the main content of an HTML page, as markdown."""
+    from bs4 import BeautifulSoup
+    from markdownify import markdownify
+
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form"]):
+        tag.decompose()
+    main = soup.find("main") or soup.find("article") or soup.body or soup
+    if not title and (h1 := main.find("h1")):
+        title = h1.get_text(" ", strip=True)
+    text = markdownify(str(main), heading_style="ATX", bullets="-", strip=["img"])
+    return title or None, re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def make_document(**fields: Any) -> Document | Failure:
+    """A Document, or a Failure naming what was wrong with the fetched item."""
+    try:
+        return Document(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "document"
+        reason = "no text" if where == "text" else f"{where}: {err['msg']}"
+        return Failure(id_or_url=str(fields.get("url") or fields.get("id")), error=reason)

@@ -1,0 +1,140 @@
+"""Local files (markdown, plain text, HTML, PDF) as ``note`` Documents.
+
+Arguments are files, folders (walked for the supported types, skipping hidden ones) or
+glob patterns (``**`` recurses). A document's id is ``file:<path relative to the root>``
+(the current folder unless ``root`` is given), so the same tree ingested twice maps to
+the same ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlkb.errors import InputError
+from mlkb.schema import Kind
+from mlkb.settings import Settings
+
+from ingest._pdf import pdf_to_markdown
+from ingest._text import html_to_markdown, make_document, markdown_title, split_front_matter
+from ingest.pipeline import Item
+from ingest.report import Failure, IngestReport
+
+NAME = "files"
+SOURCE = "file"
+FORMATS = {
+    ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
+    ".html": "html", ".htm": "html", ".pdf": "pdf",
+}
+
+
+class Params(BaseModel):
+    """``mlkb ingest files PATH_OR_GLOB... [--root DIR]``"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(min_length=1)
+    root: str | None = None
+
+
+def check(params: Params, settings: Settings) -> None:
+    """Files need no key; the paths are checked when they are expanded."""
+
+
+def expand(paths: list[str], root: Path) -> list[Path]:
+    """The supported files named by ``paths``; InputError for one that names nothing."""
+    found: list[Path] = []
+    for arg in paths:
+        pattern = arg if os.path.isabs(arg) else str(root / arg)
+        if glob.has_magic(arg):
+            hits = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+            files = [p for p in hits if p.is_file() and p.suffix.lower() in FORMATS]
+            files += [f for d in hits if d.is_dir() for f in _walk(d)]
+        elif Path(pattern).is_dir():
+            files = _walk(Path(pattern))
+        elif Path(pattern).is_file():
+            if Path(pattern).suffix.lower() not in FORMATS:
+                raise InputError(f"cannot read '{arg}': supported types are "
+                                 f"{', '.join(sorted(FORMATS))}")
+            files = [Path(pattern)]
+        else:
+            raise InputError(f"'{arg}' does not exist; give files, folders or glob patterns")
+        if not files:
+            raise InputError(f"'{arg}' matches no {'/'.join(sorted(set(FORMATS.values())))} file")
+        found.extend(files)
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def _walk(folder: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out += [Path(dirpath, f) for f in sorted(filenames)
+                if not f.startswith(".") and Path(f).suffix.lower() in FORMATS]
+    return out
+
+
+def file_id(path: Path, root: Path) -> str:
+    """``file:<path relative to root>`` (absolute when outside it), whitespace escaped."""
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return "file:" + re.sub(r"[\s%]", lambda m: f"%{ord(m.group()):02X}", rel)
+
+
+def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
+    """Each file read and converted to markdown."""
+    root = Path(params.root).expanduser().resolve() if params.root else Path.cwd().resolve()
+    if params.root and not root.is_dir():
+        raise InputError(f"--root '{params.root}' is not a folder")
+    files = expand(params.paths, root)
+    report.total = len(files)
+    for path in files:
+        yield read_file(path, root)
+
+
+def read_file(path: Path, root: Path) -> Item:
+    """One file as a note Document, or a Failure saying why it could not be read."""
+    doc_id = file_id(path, root)
+    fmt = FORMATS[path.suffix.lower()]
+    try:
+        stat = path.stat()
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Failure(id_or_url=doc_id, error=f"cannot read: {exc.strerror}")
+    title: str | None = None
+    tags: list[str] = []
+    if fmt == "pdf":
+        try:
+            title, text = pdf_to_markdown(raw)
+        except ValueError as exc:
+            return Failure(id_or_url=doc_id, error=str(exc))
+    else:
+        text = raw.decode("utf-8", errors="replace")
+        if fmt == "html":
+            title, text = html_to_markdown(text)
+        elif fmt == "markdown":
+            front, text = split_front_matter(text)
+            title = str(front["title"]) if front.get("title") else None
+            raw_tags = front.get("tags") or []
+            tags = [str(t) for t in (raw_tags if isinstance(raw_tags, list) else [raw_tags])]
+    title = title or markdown_title(text) or _title_from_name(path)
+    modified = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
+    return make_document(
+        id=doc_id, kind=Kind.note, source=SOURCE, title=" ".join(title.split())[:500],
+        url=path.as_uri(), published=modified, tags=tags,
+        metadata={"path": doc_id.removeprefix("file:"), "format": fmt, "bytes": stat.st_size,
+                  "modified": modified.isoformat(timespec="seconds")},
+        text=text.strip(),
+    )
+
+
+def _title_from_name(path: Path) -> str:
+    return re.sub(r"[-_]+", " ", path.stem).strip().capitalize() or path.name

@@ -1,0 +1,50 @@
+"""What an ingest run reports: counts, failures, chunks written, time taken."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+
+
+class Failure(BaseModel):
+    """One item that could not be ingested, and why."""
+
+    id_or_url: str
+    error: str
+
+
+class IngestReport(BaseModel):
+    """The outcome of one ingest run (also sent, as it grows, to the progress callback)."""
+
+    source: str
+    total: int | None = None
+    """Items the run expects to handle, once known (None for an open-ended crawl)."""
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: list[Failure] = Field(default_factory=list)
+    chunks: int = 0
+    """Chunks written (unchanged documents write none)."""
+    seconds: float = 0.0
+    current: str | None = None
+    """The item handled last."""
+
+    @property
+    def done(self) -> int:
+        """Items finished so far: stored, skipped as unchanged, or failed."""
+        return self.new + self.updated + self.unchanged + len(self.failed)
+
+    def summary(self) -> str:
+        """One line for people."""
+        rate = f", {self.chunks / self.seconds:.1f} chunks/s" if self.seconds and self.chunks else ""
+        return (
+            f"fetched {self.fetched} · new {self.new} · updated {self.updated} · "
+            f"unchanged {self.unchanged} · failed {len(self.failed)} · "
+            f"{self.chunks} chunks in {self.seconds:.1f} s{rate}"
+        )
+
+
+Progress = Callable[[IngestReport], None]
+"""Called with the running report whenever an item is done (or the total becomes known)."""

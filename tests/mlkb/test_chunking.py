@@ -1,0 +1,65 @@
+"""Chunking: provenance, budgets, and properties that hold for any text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlkb.chunking import ChunkBudget, chunk_markdown
+
+
+def test_sections_follow_headings_and_skip_code_fences() -> None:
+    text = (
+        "# Title\n\nIntro.\n\n## Setup\n\n```bash\n# not a heading\npip install x\n```\n\n"
+        "### Details\n\nMore text here.\n"
+    )
+    chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=50, overlap=5, min_words=1))
+    assert [c.section for c in chunks] == [["Title"], ["Title", "Setup"], ["Title", "Setup", "Details"]]
+    assert "# not a heading" in chunks[1].text
+
+
+def test_long_sections_split_with_overlap_at_sentence_ends() -> None:
+    text = " ".join(f"Sentence number {i} ends here." for i in range(200))
+    chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=100, overlap=10, min_words=10))
+    assert len(chunks) > 5
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start < a.end  # overlap
+        assert a.text.endswith(".")  # cut at a sentence end
+    assert all(len(c.text.split()) <= 100 for c in chunks)
+
+
+def test_small_sections_merge() -> None:
+    text = "# A\n\nshort.\n\n# B\n\nalso short.\n"
+    chunks = chunk_markdown("file:a.md", text)
+    assert len(chunks) == 1 and chunks[0].section == ["A"]
+
+
+def test_budget_rejects_contradictions() -> None:
+    with pytest.raises(ValueError):
+        ChunkBudget(max_words=10, overlap=8)
+
+
+pieces = st.sampled_from(["ab", "c", " ", "xyz.", "\n", "\n\n", "# ", "## ", "```\n", "é", "\t",
+                          "~~~", "-", "w" * 50])
+texts = st.lists(pieces, max_size=600).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, max_words=st.integers(4, 80))
+def test_chunks_cover_every_non_space_character(text: str, max_words: int) -> None:
+    budget = ChunkBudget(max_words=max_words, overlap=max_words // 4, min_words=min(3, max_words))
+    chunks = chunk_markdown("file:x", text, budget)
+    covered = [False] * len(text)
+    for i, c in enumerate(chunks):
+        assert c.position == i
+        assert c.text == text[c.start : c.end]
+        assert c.text.strip(), "no empty chunks"
+        assert len(re.findall(r"\S{1,40}", c.text)) <= max_words, "bounded size"
+        for j in range(c.start, c.end):
+            covered[j] = True
+    for j, ch in enumerate(text):
+        if not ch.isspace():
+            assert covered[j], f"character {j} ({ch!r}) is in no chunk"

@@ -1,0 +1,188 @@
+"""The CLI on the fake embedder: output, JSON shape, exit codes, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mlkb.cli.recipes import TEMPLATE
+from mlkb.seeds import shipped_recipes
+from tests.cli_runner import run_cli
+
+pytestmark = pytest.mark.usefixtures("fake_settings")
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    return lambda *args: run_cli(capsys, *args)
+
+
+def recipe_yaml(tmp_path: Path, slug: str, **fields: str) -> Path:
+    text = TEMPLATE.replace("my-recipe-slug", slug)
+    for key, value in fields.items():
+        text = text.replace(key, value)
+    path = tmp_path / f"{slug}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_search_json_shape_uses_stable_ids(cli) -> None:  # type: ignore[no-untyped-def]
+    recipe = shipped_recipes()[0]
+    result = cli("search", recipe.title, "--json", "-k", "3")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["query"] == recipe.title
+    hit = data["hits"][0]
+    assert hit["id"] == recipe.id
+    assert {"id", "kind", "title", "score", "area", "source", "url", "snippet"} <= hit.keys()
+    assert len(data["hits"]) == 3
+
+
+def test_search_text_output(cli) -> None:  # type: ignore[no-untyped-def]
+    recipe = shipped_recipes()[0]
+    result = cli("search", recipe.title, "--area", recipe.area.value)
+    assert result.code == 0
+    assert recipe.id in result.out and "recipe" in result.out and "hits in" in result.out
+
+
+def test_show_and_similar(cli) -> None:  # type: ignore[no-untyped-def]
+    recipe = shipped_recipes()[0]
+    shown = cli("show", recipe.id)
+    assert shown.code == 0 and "Solution" in shown.out and "Problem" in shown.out
+    data = json.loads(cli("show", recipe.id, "--json").out)
+    assert data["type"] == "recipe" and data["recipe"]["id"] == recipe.id
+    similar = json.loads(cli("similar", recipe.id, "--json", "-k", "4").out)
+    assert len(similar["hits"]) == 4 and recipe.id not in {h["id"] for h in similar["hits"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["search", ""], 1, "query is empty"),
+        (["search", "x" * 10_001], 1, "limit of 10,000"),
+        (["show", "no-such-id"], 1, "no item with id 'no-such-id'"),
+        (["similar", "arxiv:9999.99999"], 1, "no item with id"),
+        (["recipe", "rm", "no-such-id"], 1, "no item with id"),
+        (["search", "drift", "--kind", "banana"], 2, "banana"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code(cli, args, code, message) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*args)
+    assert result.code == code
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_recipe_lifecycle(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = recipe_yaml(tmp_path, "my-own-fix")
+    assert cli("recipe", "validate", str(path)).code == 0
+    added = cli("recipe", "add", str(path), "--json")
+    assert added.code == 0 and json.loads(added.out)[0]["status"] == "new"
+    assert json.loads(cli("recipe", "add", str(path), "--json").out)[0]["status"] == "unchanged"
+    changed = recipe_yaml(tmp_path, "my-own-fix", **{"What goes wrong": "Something else"})
+    dup = cli("recipe", "add", str(changed))
+    assert dup.code == 1 and "already exists" in dup.err
+    assert json.loads(cli("recipe", "add", str(changed), "--replace", "--json").out)[0]["status"] == "updated"
+    listed = json.loads(cli("recipe", "list", "--area", "monitoring", "--json").out)
+    assert "my-own-fix" in {r["id"] for r in listed["items"]}
+    assert cli("recipe", "rm", "my-own-fix").code == 0
+    assert cli("show", "my-own-fix").code == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: x\ntitle: [unclosed\n", "malformed YAML"),
+        ("id: only-an-id\n", "'title' is required"),
+        (TEMPLATE.replace("my-recipe-slug", "ok-id").replace("version: 1", "version: many"), "'version'"),
+    ],
+)
+def test_invalid_recipe_files_add_nothing(cli, tmp_path: Path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    good = recipe_yaml(tmp_path, "good-recipe")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    assert cli("recipe", "validate", str(tmp_path)).code == 1
+    result = cli("recipe", "add", str(good), str(bad))
+    assert result.code == 1 and message in result.err and "nothing was added" in result.err
+    assert cli("show", "good-recipe").code == 1
+
+
+def test_reused_id_across_files(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    recipe_yaml(tmp_path, "same-id")
+    (tmp_path / "copy.yaml").write_text((tmp_path / "same-id.yaml").read_text())
+    result = cli("recipe", "validate", str(tmp_path))
+    assert result.code == 1 and "already used" in result.err
+
+
+def test_recipe_new_prints_a_valid_template(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = cli("recipe", "new").out
+    path = tmp_path / "t.yaml"
+    path.write_text(out)
+    assert cli("recipe", "validate", str(path)).code == 0
+
+
+def test_stats_and_seed(cli) -> None:  # type: ignore[no-untyped-def]
+    stats = json.loads(cli("stats", "--json").out)
+    assert stats["recipes"] == len(shipped_recipes()) and stats["backend"] == "embedded"
+    seed = json.loads(cli("seed", "--json").out)
+    assert seed == {"new": 0, "updated": 0, "unchanged": len(shipped_recipes())}
+
+
+def test_export_import_round_trip(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    path = recipe_yaml(tmp_path, "exported-one")
+    cli("recipe", "add", str(path))
+    dump = tmp_path / "dump.jsonl"
+    assert cli("export", str(dump)).code == 0
+    lines = dump.read_text().splitlines()
+    assert json.loads(lines[0])["mlkb_export"] == 1 and len(lines) == len(shipped_recipes()) + 2
+    monkeypatch.setenv("MLKB_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setenv("MLKB_SEED_ON_FIRST_USE", "false")
+    result = cli("import", str(dump))
+    assert result.code == 0, result.err
+    assert json.loads(cli("show", "exported-one", "--json").out)["recipe"]["id"] == "exported-one"
+    assert json.loads(cli("stats", "--json").out)["recipes"] == len(shipped_recipes()) + 1
+
+
+def test_import_with_a_broken_line_imports_nothing(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    dump = tmp_path / "dump.jsonl"
+    cli("export", str(dump))
+    lines = dump.read_text().splitlines()
+    lines.insert(3, '{"key": "recipe:broken", "payload": ')
+    dump.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("MLKB_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setenv("MLKB_SEED_ON_FIRST_USE", "false")
+    result = cli("import", str(dump))
+    assert result.code == 1 and "line 4" in result.err and "nothing was imported" in result.err
+    assert json.loads(cli("stats", "--json").out)["points"] == 0
+
+
+def test_home_not_writable(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    if os.geteuid() == 0:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a folder")
+        monkeypatch.setenv("MLKB_HOME", str(blocker / "home"))
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        monkeypatch.setenv("MLKB_HOME", str(locked / "home"))
+    result = cli("search", "drift")
+    assert result.code == 2 and "MLKB_HOME" in result.err and "Traceback" not in result.err
+
+
+def test_store_from_another_model(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    assert cli("stats").code == 0
+    monkeypatch.setenv("MLKB_EMBED_MODEL", "fake:32")
+    result = cli("search", "drift")
+    assert result.code == 2 and "mlkb reindex" in result.err
+    assert cli("reindex").code == 0
+    assert json.loads(cli("stats", "--json").out)["model"] == "fake:32"
+    assert cli("search", "drift").code == 0
+
+
+def test_bad_setting_is_a_config_error(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MLKB_API_KEY", "changeme")
+    result = cli("stats")
+    assert result.code == 2 and "placeholder" in result.err

@@ -1,0 +1,156 @@
+"""KnowledgeBase on the embedded store with the fake embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlkb import (
+    DuplicateId,
+    InvalidQuery,
+    KnowledgeBase,
+    ModelMismatch,
+    NotFound,
+    SearchRequest,
+    Settings,
+    StoreLocked,
+)
+from mlkb.embed.fake import FakeEmbedder
+from mlkb.schema import AddStatus, DocumentView, Kind, Recipe, normalize_text
+from mlkb.seeds import shipped_recipes
+from tests.mlkb.helpers import make_document, make_recipe
+
+
+def test_first_open_seeds_the_shipped_recipes(fake_kb: KnowledgeBase) -> None:
+    assert fake_kb.stats()["recipes"] == len(shipped_recipes()) > 0
+
+
+def test_search_finds_a_seeded_recipe_by_its_title(fake_kb: KnowledgeBase) -> None:
+    recipe = shipped_recipes()[0]
+    hits = fake_kb.search(recipe.title).hits
+    assert hits[0].id == recipe.id
+    assert hits[0].kind is Kind.recipe and hits[0].area == recipe.area.value
+    assert hits[0].snippet
+
+
+def test_add_recipe_is_idempotent_and_versions_changes(empty_kb: KnowledgeBase) -> None:
+    recipe = make_recipe()
+    assert empty_kb.add_recipe(recipe).status is AddStatus.new
+    assert empty_kb.add_recipe(recipe).status is AddStatus.unchanged
+    changed = make_recipe(problem="A different problem statement about label delay and drift.")
+    with pytest.raises(DuplicateId):
+        empty_kb.add_recipe(changed)
+    assert empty_kb.add_recipe(changed, replace=True).status is AddStatus.updated
+    stored = empty_kb.get("test-recipe")
+    assert isinstance(stored, Recipe) and stored.version == 2 and "label delay" in stored.problem
+    assert empty_kb.stats()["recipes"] == 1
+
+
+def test_seed_never_overwrites_a_user_edit(empty_kb: KnowledgeBase) -> None:
+    empty_kb.add_recipe(make_recipe(title="My own edit of the recipe"), source="user")
+    result = empty_kb.add_recipes([make_recipe()], source="seed", replace=True)
+    assert result[0].status is AddStatus.unchanged
+    assert empty_kb.get("test-recipe").title == "My own edit of the recipe"  # type: ignore[union-attr]
+
+
+def test_duplicate_ids_in_one_batch_are_rejected(empty_kb: KnowledgeBase) -> None:
+    with pytest.raises(DuplicateId):
+        empty_kb.add_recipes([make_recipe(), make_recipe()])
+    assert empty_kb.stats()["recipes"] == 0
+
+
+def test_document_add_rerun_and_change(empty_kb: KnowledgeBase) -> None:
+    doc = make_document()
+    first = empty_kb.add_document(doc)
+    assert first.status is AddStatus.new and first.chunks >= 3
+    assert empty_kb.add_document(doc).status is AddStatus.unchanged
+    assert empty_kb.stats()["chunks"] == first.chunks
+    shorter = make_document(text="# Serving guide\n\nOnly one short section now.\n")
+    result = empty_kb.add_document(shorter)
+    assert result.status is AddStatus.updated and result.chunks == 1
+    assert empty_kb.stats()["chunks"] == 1  # stale chunks were deleted
+    view = empty_kb.get(doc.id)
+    assert isinstance(view, DocumentView) and view.text == shorter.text.strip()
+    assert "Only one short section" in empty_kb.search("short section").hits[0].snippet
+
+
+def test_document_view_reassembles_text_and_provenance(empty_kb: KnowledgeBase) -> None:
+    doc = make_document()
+    empty_kb.add_document(doc)
+    view = empty_kb.get(doc.id)
+    assert isinstance(view, DocumentView)
+    assert normalize_text(view.text) == normalize_text(doc.text)
+    assert ["Serving guide", "Dynamic batching"] in [c.section for c in view.chunks]
+    for chunk in view.chunks:
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+
+
+def test_document_hits_are_grouped_and_filterable(empty_kb: KnowledgeBase) -> None:
+    empty_kb.add_document(make_document())
+    empty_kb.add_recipe(make_recipe())
+    hits = empty_kb.search(SearchRequest(query="batch requests GPU utilisation", k=10)).hits
+    assert [h.id for h in hits].count("file:notes/guide.md") == 1
+    only_guides = empty_kb.search(SearchRequest(query="drift", kind=[Kind.guide])).hits
+    assert {h.kind for h in only_guides} == {Kind.guide}
+    by_source = empty_kb.search(SearchRequest(query="drift", source=["file"])).hits
+    assert {h.source for h in by_source} == {"file"}
+
+
+def test_similar_excludes_the_item_itself(fake_kb: KnowledgeBase) -> None:
+    recipe = shipped_recipes()[0]
+    hits = fake_kb.similar(recipe.id, k=5).hits
+    assert len(hits) == 5 and recipe.id not in {h.id for h in hits}
+
+
+def test_delete_recipe_and_document(empty_kb: KnowledgeBase) -> None:
+    empty_kb.add_recipe(make_recipe())
+    empty_kb.add_document(make_document())
+    empty_kb.delete("test-recipe")
+    empty_kb.delete("file:notes/guide.md")
+    assert empty_kb.stats()["points"] == 0
+    with pytest.raises(NotFound):
+        empty_kb.delete("test-recipe")
+
+
+@pytest.mark.parametrize("item_id", ["no-such-recipe", "arxiv:0000.00000"])
+def test_unknown_ids(fake_kb: KnowledgeBase, item_id: str) -> None:
+    with pytest.raises(NotFound, match=item_id):
+        fake_kb.get(item_id)
+    with pytest.raises(NotFound):
+        fake_kb.similar(item_id)
+
+
+@pytest.mark.parametrize("query", ["", "   \n", "x" * 10_001])
+def test_bad_queries(fake_kb: KnowledgeBase, query: str) -> None:
+    with pytest.raises(InvalidQuery):
+        fake_kb.search(query)
+
+
+def test_query_at_the_limit_is_fine(fake_kb: KnowledgeBase) -> None:
+    assert fake_kb.search("drift " * 1666).hits
+
+
+def test_list_recipes_pages_and_filters(fake_kb: KnowledgeBase) -> None:
+    page, total = fake_kb.list_recipes(limit=5)
+    assert len(page) == 5 and total == len(shipped_recipes())
+    monitoring, n = fake_kb.list_recipes(area="monitoring", limit=1000)
+    assert n == len(monitoring) > 0 and {r.area.value for r in monitoring} == {"monitoring"}
+
+
+def test_a_second_opener_gets_a_clear_error(fake_kb: KnowledgeBase, fake_settings: Settings) -> None:
+    with pytest.raises(StoreLocked, match=str(fake_settings.store_path)):
+        KnowledgeBase(fake_settings, embedder=FakeEmbedder())
+
+
+def test_lock_is_released_on_close(fake_settings: Settings) -> None:
+    KnowledgeBase(fake_settings, embedder=FakeEmbedder(), seed=False).close()
+    KnowledgeBase(fake_settings, embedder=FakeEmbedder(), seed=False).close()
+
+
+def test_store_built_with_another_model(fake_settings: Settings) -> None:
+    KnowledgeBase(fake_settings, embedder=FakeEmbedder(), seed=False).close()
+
+    class Other(FakeEmbedder):
+        name = "other-model"
+
+    with pytest.raises(ModelMismatch, match="mlkb reindex"):
+        KnowledgeBase(fake_settings, embedder=Other())

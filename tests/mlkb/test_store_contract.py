@@ -1,0 +1,137 @@
+"""One contract for every store backend: Qdrant Edge (embedded) and qdrant-client."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlkb.embed.fake import FakeEmbedder
+from mlkb.embed.sparse import bm25_document, bm25_query
+from mlkb.records import point_id
+from mlkb.store.base import CollectionMeta, Filters, QueryPlan, Store, StoredPoint
+
+EMB = FakeEmbedder(32)
+TEXTS = {
+    "a": ("recipe", "monitoring", ["drift"], "population stability index drift for pricing"),
+    "b": ("recipe", "optimization", ["quantization"], "int8 quantization of bert on cpu"),
+    "c": ("paper", None, ["drift"], "detecting dataset shift with two sample tests"),
+    "d": ("guide", None, ["serving"], "dynamic batching in triton inference server"),
+}
+
+
+def _points() -> list[StoredPoint]:
+    out = []
+    for i, (key, (kind, area, tags, text)) in enumerate(TEXTS.items()):
+        payload = {"key": key, "item_id": key, "kind": kind, "source": "test", "tags": tags,
+                   "text": text, "title": text[:20], "position": 0 if kind != "recipe" else None,
+                   "published": dt.datetime(2020 + i, 1, 1, tzinfo=dt.UTC).isoformat()}
+        if area:
+            payload["area"] = area
+        if kind != "recipe":
+            payload["doc_id"] = key
+        out.append(StoredPoint(id=point_id(key), payload=payload,
+                               dense=EMB.embed_query(text), sparse=bm25_document(text)))
+    return out
+
+
+@pytest.fixture(params=["edge", "server-memory", "server-path"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "edge":
+        from mlkb.store.edge import EdgeStore
+
+        s: Store = EdgeStore(tmp_path / "edge")
+    else:
+        from mlkb.store.server import ServerStore, connect
+
+        url = ":memory:" if request.param == "server-memory" else f"path:{tmp_path / 'local'}"
+        s = ServerStore(connect(url, None), "contract")
+    s.create(CollectionMeta(model="fake", dim=32))
+    s.upsert(_points())
+    yield s
+    s.close()
+
+
+def test_meta_is_recorded(store: Store) -> None:
+    meta = store.meta()
+    assert meta is not None and (meta.model, meta.dim) == ("fake", 32)
+
+
+def test_count_retrieve_and_delete(store: Store) -> None:
+    assert store.count() == 4
+    got = store.retrieve([point_id("a"), point_id("zzz")], vectors=True)
+    assert [p.payload["item_id"] for p in got] == ["a"]
+    assert got[0].dense is not None and len(got[0].dense) == 32
+    assert got[0].sparse is not None and got[0].sparse.indices
+    store.delete([point_id("a")])
+    store.delete(filters=Filters(doc_id="c"))
+    assert store.count() == 2
+    assert store.retrieve([point_id("a")]) == []
+
+
+def test_hybrid_query_ranks_the_matching_point_first(store: Store) -> None:
+    text = "drift pricing population stability"
+    plan = QueryPlan(dense=EMB.embed_query(text), sparse=bm25_query(text), limit=4, prefetch=10)
+    ranked = store.query(plan)
+    assert ranked[0].payload["item_id"] == "a"
+    assert ranked[0].score >= ranked[-1].score
+
+
+def test_dense_only_and_sparse_only(store: Store) -> None:
+    dense = store.query(QueryPlan(dense=EMB.embed_query(TEXTS["d"][3]), sparse=None, limit=1,
+                                  prefetch=10))
+    assert dense[0].payload["item_id"] == "d"
+    sparse = store.query(QueryPlan(dense=None, sparse=bm25_query("bert int8"), limit=1, prefetch=10))
+    assert sparse[0].payload["item_id"] == "b"
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(kind=["recipe"]), {"a", "b"}),
+        (Filters(area=["optimization"]), {"b"}),
+        (Filters(tags=["drift"]), {"a", "c"}),
+        (Filters(tags=["drift"], kind=["paper"]), {"c"}),
+        (Filters(exclude_item="a", tags=["drift"]), {"c"}),
+        (Filters(published_from=dt.date(2022, 1, 1)), {"c", "d"}),
+        (Filters(published_to=dt.date(2021, 6, 1)), {"a", "b"}),
+        (Filters(kind=["paper", "guide"], max_position=0), {"c", "d"}),
+    ],
+)
+def test_filters(store: Store, filters: Filters, expected: set[str]) -> None:
+    text = "drift"
+    plan = QueryPlan(dense=EMB.embed_query(text), sparse=bm25_query(text), limit=10, prefetch=10,
+                     filters=filters)
+    assert {p.payload["item_id"] for p in store.query(plan)} == expected
+    assert store.count(filters) == len(expected)
+
+
+def test_scroll_pages_through_everything(store: Store) -> None:
+    seen, offset = [], None
+    while True:
+        page, offset = store.scroll(Filters(), 3, offset)
+        seen += [p.payload["item_id"] for p in page]
+        if offset is None:
+            break
+    assert sorted(seen) == ["a", "b", "c", "d"]
+
+
+def test_facet_counts(store: Store) -> None:
+    assert store.facet("kind") == {"recipe": 2, "paper": 1, "guide": 1}
+
+
+def test_upsert_replaces_payload(store: Store) -> None:
+    point = _points()[0]
+    point.payload["title"] = "changed"
+    store.upsert([point])
+    assert store.count() == 4
+    assert store.retrieve([point.id])[0].payload["title"] == "changed"
+
+
+def test_recreate_drops_old_points(store: Store) -> None:
+    store.create(CollectionMeta(model="other", dim=8))
+    assert store.count() == 0
+    meta = store.meta()
+    assert meta is not None and meta.model == "other"

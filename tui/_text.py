@@ -1,0 +1,85 @@
+"""Text the TUI shows: result rows, detail markdown, example queries."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from mlkb.cli._render import recipe_markdown
+from mlkb.schema import DocumentView, Hit, Recipe
+
+EXAMPLES = [
+    "drift detection for pricing",
+    "loss becomes NaN after a few steps",
+    "fine-tune an LLM on a single GPU",
+    "my RAG answers are hallucinated",
+    "speed up BERT inference on CPU",
+]
+"""Example queries shown on the welcome view."""
+
+KIND_COLOR = {
+    "recipe": "$success",
+    "paper": "$accent",
+    "model_card": "$warning",
+    "guide": "$primary",
+    "note": "$secondary",
+}
+"""Theme variables for each kind's badge: the palette follows the app's theme."""
+
+KIND_LABEL = {"model_card": "model"}
+
+
+def kind_badge(kind: str) -> Content:
+    """The kind as a small coloured tag, e.g. `` recipe ``."""
+    color = KIND_COLOR.get(kind, "$foreground")
+    label = KIND_LABEL.get(kind, kind)
+    return Content.from_markup(f"[bold {color}]$label[/]", label=label)
+
+
+def hit_prompt(hit: Hit) -> Content:
+    """One result row: the title, then kind, area or source, and score."""
+    where = hit.area or hit.source or ""
+    meta = Content.assemble(
+        kind_badge(hit.kind.value),
+        Content.from_markup("[dim] · $where · $score[/]", where=where, score=f"{hit.score:.3f}"),
+    )
+    title = Content.from_markup("[bold]$title[/]", title=hit.title)
+    return Content("\n").join([title, meta])
+
+
+def item_markdown(item: Recipe | DocumentView, hit: Hit | None = None) -> str:
+    """A recipe in full, or the chunk a hit points to (or a document's opening chunk)."""
+    if isinstance(item, Recipe):
+        return recipe_markdown(item)
+    position = hit.chunk if hit is not None and hit.chunk is not None else 0
+    return chunk_markdown(item, position)
+
+
+def chunk_markdown(doc: DocumentView, position: int) -> str:
+    """One chunk of a document: the document's title, the section path, the text and URL."""
+    chunks = sorted(doc.chunks, key=lambda c: c.position)
+    chunk = next((c for c in chunks if c.position == position), chunks[0] if chunks else None)
+    lines = [f"# {doc.title}", "", f"`{doc.id}` · {doc.kind.value} · source **{doc.source}**", ""]
+    if doc.url:
+        lines += [f"URL: [{doc.url}]({doc.url})", ""]
+    if doc.authors:
+        lines += ["Authors: " + ", ".join(doc.authors[:8]) + (" …" if len(doc.authors) > 8 else ""), ""]
+    if chunk is None:
+        return "\n".join([*lines, "_This document has no text._"])
+    where = " › ".join(chunk.section) or "(top of the document)"
+    lines += [f"## § {where}", "", f"_chunk {chunk.position + 1} of {len(chunks)}_", "",
+              chunk.text.strip(), ""]
+    if doc.tags:
+        lines.append("**Tags:** " + ", ".join(doc.tags))
+    return "\n".join(lines)
+
+
+def item_url(item: Recipe | DocumentView) -> str | None:
+    """The link to open: a document's URL, or a recipe's first linked reference."""
+    if isinstance(item, DocumentView):
+        return item.url
+    for ref in item.references:
+        if ref.url:
+            return ref.url
+        if ref.arxiv_id:
+            return f"https://arxiv.org/abs/{ref.arxiv_id}"
+    return None

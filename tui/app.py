@@ -1,0 +1,377 @@
+"""The mlkb TUI: search as you type, read a recipe, jump to similar problems, browse by area.
+
+Widgets post messages; the app reacts with ``@on`` handlers and runs every call to the
+(synchronous) knowledge base in a thread worker, so the UI never blocks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import ContentSwitcher, Footer
+from textual.worker import get_current_worker
+
+from mlkb.errors import InputError, MlkbError, NotFound
+from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
+from mlkb.store.base import Filters
+from tui._kb import KnowledgeBaseLike, backend_label
+from tui._text import item_markdown, item_url
+from tui.messages import CopyId, OpenDetail, OpenLink, ShowSimilar
+from tui.screens.browse import BrowseScreen
+from tui.screens.detail import DetailScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.error_view import ErrorView
+from tui.widgets.filter_bar import FilterBar, FilterState
+from tui.widgets.no_results import NoResults
+from tui.widgets.results_list import ResultsList
+from tui.widgets.results_view import ResultsView
+from tui.widgets.search_bar import SearchBar
+from tui.widgets.status_line import StatusLine
+from tui.widgets.welcome import Welcome
+
+RESULTS_K = 20
+
+
+class MlkbApp(App[None]):
+    """Browse and search an mlkb knowledge base from the terminal."""
+
+    TITLE = "mlkb"
+    CSS = """
+    #views { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("b", "browse", "Browse"),
+        Binding("escape", "back", "Back"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        opener: Callable[[], KnowledgeBaseLike],
+        *,
+        close_on_exit: bool = True,
+        show_timings: bool = True,
+    ) -> None:
+        """``opener`` returns the knowledge base; it runs in a worker once the app is up, so
+        a locked store or an unreachable server shows as an error view, not a crash.
+        ``show_timings=False`` leaves the milliseconds out of the status line (snapshots)."""
+        super().__init__()
+        self._opener = opener
+        self._close_on_exit = close_on_exit
+        self.show_timings = show_timings
+        self._kb: KnowledgeBaseLike | None = None
+        self.stats: dict[str, Any] = {}
+        self.query_text = ""
+        self._generation = 0
+        self._focus_results = False
+        self._items: dict[str, Recipe | DocumentView] = {}
+        self._search_view: tuple[SearchResult, str] | None = None
+        self._similar_stack: list[tuple[SearchResult, str]] = []
+
+    # -- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield SearchBar(id="search")
+        yield FilterBar(id="filters")
+        with ContentSwitcher(initial="welcome", id="views"):
+            yield Welcome(id="welcome")
+            yield ResultsView(id="results")
+            yield NoResults(id="empty")
+            yield ErrorView(id="error")
+        yield StatusLine(id="status")
+        yield Footer(show_command_palette=False, compact=True)
+
+    @property
+    def kb(self) -> KnowledgeBaseLike:
+        """The open knowledge base (only used once the app is ready)."""
+        if self._kb is None:
+            raise RuntimeError("the knowledge base is not open yet")
+        return self._kb
+
+    @property
+    def ready(self) -> bool:
+        """True once the knowledge base is open."""
+        return self._kb is not None
+
+    def on_mount(self) -> None:
+        self.query_one(SearchBar).focus()
+        self.query_one(StatusLine).busy("Opening the knowledge base…")
+        self._open()
+
+    def on_unmount(self) -> None:
+        if self._kb is not None and self._close_on_exit:
+            self._kb.close()
+
+    # -- opening ------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="open")
+    def _open(self) -> None:
+        try:
+            kb = self._opener()
+        except MlkbError as exc:
+            self.call_from_thread(self._failed, exc)
+            return
+        try:
+            stats = kb.stats()
+        except MlkbError as exc:
+            if self._close_on_exit:
+                kb.close()
+            self.call_from_thread(self._failed, exc)
+            return
+        self.call_from_thread(self._opened, kb, stats)
+
+    def _opened(self, kb: KnowledgeBaseLike, stats: dict[str, Any]) -> None:
+        self._kb, self.stats = kb, stats
+        self.query_one(Welcome).set_stats(stats, backend_label(kb))
+        self.query_one(FilterBar).set_sources((stats.get("by_source") or {}).keys())
+        self.query_one(StatusLine).done(self._ready_text())
+        if self.query_text:
+            self._run_search()
+
+    def _failed(self, exc: MlkbError) -> None:
+        self.query_one(ErrorView).show(exc)
+        self.query_one(ContentSwitcher).current = "error"
+        self.query_one(StatusLine).error(exc.message)
+        self.query_one(SearchBar).disabled = True
+        self.notify(exc.message, title="Cannot open the knowledge base", severity="error",
+                    timeout=15)
+
+    def _ready_text(self) -> str:
+        return (f"{self.stats.get('recipes', 0)} recipes · {self.stats.get('documents', 0)} "
+                f"documents · {backend_label(self._kb)}")
+
+    # -- searching ----------------------------------------------------------------------
+    @on(SearchBar.QueryChanged)
+    def _query_changed(self, event: SearchBar.QueryChanged) -> None:
+        self.query_text = event.query
+        self._focus_results = event.submitted
+        self._run_search()
+
+    @on(FilterBar.Changed)
+    def _filters_changed(self) -> None:
+        self._run_search()
+
+    @on(Welcome.ExampleChosen)
+    def _example(self, event: Welcome.ExampleChosen) -> None:
+        bar = self.query_one(SearchBar)
+        with bar.prevent(SearchBar.Changed):
+            bar.value = event.query
+        bar.focus()
+        self.query_text = event.query
+        self._run_search()
+
+    def _run_search(self) -> None:
+        if not self.ready:
+            return
+        self._generation += 1
+        self._similar_stack.clear()
+        if not self.query_text:
+            self.workers.cancel_group(self, "search")
+            self._search_view = None
+            self.query_one(ContentSwitcher).current = "welcome"
+            self.query_one(StatusLine).done(self._ready_text())
+            return
+        self.query_one(StatusLine).busy(f"Searching for “{self.query_text}”…")
+        self._search(self.query_text, self.query_one(FilterBar).state, self._generation)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _search(self, query: str, state: FilterState, generation: int) -> None:
+        worker = get_current_worker()
+        start = time.perf_counter()
+        try:
+            result = self.kb.search(state.request(query, RESULTS_K))
+        except MlkbError as exc:
+            if not worker.is_cancelled:
+                self.call_from_thread(self._call_failed, exc, generation)
+            return
+        took = (time.perf_counter() - start) * 1000
+        if not worker.is_cancelled:
+            self.call_from_thread(self._searched, result, took, state, generation)
+
+    async def _searched(
+        self, result: SearchResult, took: float, state: FilterState, generation: int
+    ) -> None:
+        if generation != self._generation:
+            return  # a newer search is on its way
+        noun = "hit" if len(result.hits) == 1 else "hits"
+        status = f"{len(result.hits)} {noun} for “{self.query_text}”"
+        if state.describe():
+            status += f" · {state.describe()}"
+        if self.show_timings:
+            status += f" · {took:.0f} ms"
+        if not result.hits:
+            self._search_view = None
+            self.query_one(NoResults).show(self.query_text, state.describe())
+            self.query_one(ContentSwitcher).current = "empty"
+            self.query_one(StatusLine).done(status)
+            return
+        self._search_view = (result, status)
+        await self._show_result(result, status)
+        if self._focus_results:
+            self.query_one(ResultsList).focus()
+        self._focus_results = False
+
+    async def _show_result(self, result: SearchResult, status: str) -> None:
+        self.query_one(ContentSwitcher).current = "results"
+        self.query_one(ResultsList).show(result.hits)
+        self.query_one(StatusLine).done(status)
+
+    def _call_failed(self, exc: MlkbError, generation: int | None = None) -> None:
+        if generation is not None and generation != self._generation:
+            return
+        self.query_one(StatusLine).error(exc.message)
+        if not isinstance(exc, InputError):
+            self.notify(exc.message, title="mlkb", severity="error", timeout=10)
+
+    # -- the detail of the highlighted hit ------------------------------------------------
+    @on(ResultsList.HitHighlighted)
+    def _hit_highlighted(self, event: ResultsList.HitHighlighted) -> None:
+        self._load_detail(event.hit)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _load_detail(self, hit: Hit) -> None:
+        try:
+            markdown = item_markdown(self.fetch(hit.id), hit)
+        except NotFound as exc:
+            markdown = f"_{exc.message}_"
+        except MlkbError as exc:
+            self.call_from_thread(self._call_failed, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._show_detail, hit, markdown)
+
+    async def _show_detail(self, hit: Hit, markdown: str) -> None:
+        if self.query_one(ResultsList).current == hit:
+            await self.query_one("#results-detail", DetailPane).show_markdown(markdown)
+
+    def fetch(self, item_id: str) -> Recipe | DocumentView:
+        """The item with this id, cached (call from a worker thread)."""
+        item = self._items.get(item_id)
+        if item is None:
+            item = self._items[item_id] = self.kb.get(item_id)
+        return item
+
+    # -- requests from any view -----------------------------------------------------------
+    @on(ResultsList.HitOpened)
+    def _hit_opened(self, event: ResultsList.HitOpened) -> None:
+        self._open_detail(event.hit.id, event.hit)
+
+    @on(OpenDetail)
+    def _open_detail_request(self, event: OpenDetail) -> None:
+        self._open_detail(event.item_id, event.hit)
+
+    @work(thread=True, group="open-detail")
+    def _open_detail(self, item_id: str, hit: Hit | None) -> None:
+        try:
+            item = self.fetch(item_id)
+        except MlkbError as exc:
+            self.call_from_thread(self._call_failed, exc)
+            return
+        screen = DetailScreen(item_id, item.title, item_markdown(item, hit))
+        self.call_from_thread(self.push_screen, screen)
+
+    @on(ShowSimilar)
+    def _similar_request(self, event: ShowSimilar) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        state = self.query_one(FilterBar).state
+        self.query_one(StatusLine).busy(f"Finding items similar to “{event.title}”…")
+        self._similar(event.item_id, event.title, state)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _similar(self, item_id: str, title: str, state: FilterState) -> None:
+        filters = Filters(kind=[state.kind] if state.kind else [],
+                          area=[state.area] if state.area else [],
+                          source=[state.source] if state.source else [])
+        try:
+            result = self.kb.similar(item_id, RESULTS_K, filters)
+        except MlkbError as exc:
+            self.call_from_thread(self._call_failed, exc)
+            return
+        self.call_from_thread(self._show_similar, result, title)
+
+    async def _show_similar(self, result: SearchResult, title: str) -> None:
+        status = f"{len(result.hits)} items similar to “{title}” · escape goes back"
+        self._similar_stack.append((result, status))
+        await self._show_result(result, status)
+        self.query_one(ResultsList).focus()
+
+    @on(OpenLink)
+    def _open_link_request(self, event: OpenLink) -> None:
+        self._open_link(event.item_id)
+
+    @work(thread=True, group="open-link")
+    def _open_link(self, item_id: str) -> None:
+        try:
+            url = item_url(self.fetch(item_id))
+        except MlkbError as exc:
+            self.call_from_thread(self._call_failed, exc)
+            return
+        self.call_from_thread(self._launch, item_id, url)
+
+    def _launch(self, item_id: str, url: str | None) -> None:
+        if url is None:
+            self.notify(f"{item_id} has no URL or linked reference", severity="warning")
+            return
+        self.notify(url, title="Opening in your browser")
+        self.open_url(url)
+
+    @on(CopyId)
+    def _copy_id(self, event: CopyId) -> None:
+        self.copy_to_clipboard(event.item_id)
+        self.notify(event.item_id, title="Copied id")
+
+    # -- actions ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Browse needs an open knowledge base."""
+        if action == "browse" and not self.ready:
+            return None
+        return True
+
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search box (leaving any detail or browse screen)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.query_one(SearchBar).focus()
+
+    def action_browse(self) -> None:
+        """Browse recipes by area."""
+        if self.ready and not isinstance(self.screen, BrowseScreen):
+            self.push_screen(BrowseScreen())
+
+    def action_help(self) -> None:
+        """Show every key."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_back(self) -> None:
+        """Leave similar items, then the results, then clear the query."""
+        if self._similar_stack:
+            self._similar_stack.pop()
+            view = self._similar_stack[-1] if self._similar_stack else self._search_view
+            if view is not None:
+                await self._show_result(*view)
+            else:
+                self._run_search()
+            return
+        bar = self.query_one(SearchBar)
+        if not bar.has_focus:
+            bar.focus()
+        elif bar.value:
+            bar.value = ""
+        else:
+            self.action_focus_list()
+
+    def action_focus_list(self) -> None:
+        """Move from the search box to the results (or the example queries)."""
+        view = self.query_one(ContentSwitcher).current
+        if view == "results":
+            self.query_one(ResultsList).focus()
+        elif view == "welcome":
+            self.query_one("#welcome-examples").focus()

@@ -1,0 +1,91 @@
+"""The ranked hits: title, kind badge, area or source, score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from mlkb.schema import Hit
+from tui._text import hit_prompt
+
+MOVE = Binding.Group("Move", compact=True)
+
+
+class ResultsList(OptionList):
+    """A list of hits; posts ``HitHighlighted`` as the cursor moves and ``HitOpened`` on enter."""
+
+    BINDINGS = [
+        Binding("up", "cursor_up", "Up", group=MOVE),
+        Binding("down", "cursor_down", "Down", group=MOVE),
+        Binding("k", "cursor_up", "Up", group=MOVE),
+        Binding("j", "cursor_down", "Down", group=MOVE),
+        Binding("enter", "select", "Open"),
+    ]
+
+    DEFAULT_CSS = """
+    ResultsList {
+        width: 40%;
+        min-width: 34;
+        max-width: 64;
+        height: 1fr;
+        border: none;
+        border-right: vkey $foreground 15%;
+        background: $surface;
+        padding: 0;
+        scrollbar-size-vertical: 1;
+        & > .option-list--option { padding: 0 1; }
+        &:focus { border: none; border-right: vkey $primary; background-tint: transparent; }
+    }
+    """
+
+    @dataclass
+    class HitHighlighted(Message):
+        """The cursor is on this hit."""
+
+        hit: Hit
+
+    @dataclass
+    class HitOpened(Message):
+        """Enter (or a click) on this hit."""
+
+        hit: Hit
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.hits: list[Hit] = []
+
+    def show(self, hits: list[Hit]) -> None:
+        """Replace the list with these hits and put the cursor on the first."""
+        self.hits = list(hits)
+        self.clear_options()
+        options: list[Option | None] = []
+        for i, hit in enumerate(self.hits):
+            if i:
+                options.append(None)
+            options.append(Option(hit_prompt(hit), id=str(i)))
+        self.add_options(options)
+        if self.hits:
+            self.highlighted = 0
+
+    @property
+    def current(self) -> Hit | None:
+        """The hit under the cursor."""
+        index = self.highlighted
+        return self.hits[index] if index is not None and index < len(self.hits) else None
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option_index < len(self.hits):
+            self.post_message(self.HitHighlighted(self.hits[event.option_index]))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_index < len(self.hits):
+            self.post_message(self.HitOpened(self.hits[event.option_index]))
