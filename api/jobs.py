@@ -117,8 +117,8 @@ class JobRunner:
             outcome = {"status": "failed", "error": {"error": "cancelled", "detail": str(exc)}}
         except Exception as exc:
             log.error("ingest job %s failed unexpectedly", job.job_id, exc_info=exc)
-            outcome = {"status": "failed", "error": {
-                "error": "internal", "detail": f"the job failed unexpectedly ({type(exc).__name__})"}}
+            detail = f"the job failed unexpectedly ({type(exc).__name__}); see the server log"
+            outcome = {"status": "failed", "error": {"error": "internal", "detail": detail}}
         else:
             outcome = {"status": "done", "report": _report_dict(report)}
         with self._lock:
@@ -136,9 +136,9 @@ def _report_dict(report: Any) -> dict[str, Any]:
         data: dict[str, Any] = report.model_dump(mode="json")
         return data
     if dataclasses.is_dataclass(report) and not isinstance(report, type):
-        return _jsonable(dataclasses.asdict(report))
+        return {str(k): _jsonable(v) for k, v in dataclasses.asdict(report).items()}
     if isinstance(report, dict):
-        return _jsonable(report)
+        return {str(k): _jsonable(v) for k, v in report.items()}
     return {"result": str(report)}
 
 
@@ -148,7 +148,7 @@ def _progress_dict(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, A
         return _report_dict(args[0]) if not isinstance(args[0], str) else {"message": args[0]}
     data = {f"arg{i}": a for i, a in enumerate(args)}
     data.update(kwargs)
-    return _jsonable(data)
+    return {k: _jsonable(v) for k, v in data.items()}
 
 
 def _jsonable(value: Any) -> Any:

@@ -49,7 +49,7 @@ class SearchIn(_In):
     k: int = Field(default=10, ge=1, le=100, description="Number of hits.")
     kind: list[Kind] = Field(default_factory=list, description="Only these kinds.")
     area: list[Area] = Field(default_factory=list, description="Only recipes in these areas.")
-    source: list[str] = Field(default_factory=list, description="Only these sources (arxiv, hf...).")
+    source: list[str] = Field(default_factory=list, description="Only these sources.")
     tag: list[str] = Field(default_factory=list, description="Only items with one of these tags.")
     published_from: dt.date | None = Field(default=None, description="Published on or after.")
     published_to: dt.date | None = Field(default=None, description="Published on or before.")

@@ -162,7 +162,7 @@ def retry_session(settings: Settings) -> Any:
     from urllib3.util.retry import Retry
 
     class _Adapter(HTTPAdapter):
-        def send(self, request: Any, **kwargs: Any) -> Any:  # noqa: D102 - adapter hook
+        def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = settings.http_timeout
             return super().send(request, **kwargs)

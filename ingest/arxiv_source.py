@@ -15,15 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mlkb.errors import SourceError
-from mlkb.schema import Kind
-from mlkb.settings import Settings
-
 from ingest._http import ItemFailed, Pacer, classify_requests, failure, retry_session
 from ingest._pdf import pdf_to_markdown
 from ingest._text import make_document
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
+from mlkb.errors import SourceError
+from mlkb.schema import Kind
+from mlkb.settings import Settings
 
 NAME = "arxiv"
 SERVICE = "arXiv"
@@ -93,7 +92,7 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
             query = f"({query}) AND submittedDate:[{params.since:%Y%m%d}0000 TO 300001010000]"
             by = arxiv.SortCriterion.SubmittedDate
         search = arxiv.Search(query=query, max_results=params.max, sort_by=by)
-    papers = {}
+    papers: dict[str, Any] = {}
     for result in _results(client, search):
         try:
             paper_id = arxiv_id(result.get_short_id())

@@ -17,14 +17,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlkb.errors import InputError
-from mlkb.schema import Kind
-from mlkb.settings import Settings
-
 from ingest._pdf import pdf_to_markdown
 from ingest._text import html_to_markdown, make_document, markdown_title, split_front_matter
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
+from mlkb.errors import InputError
+from mlkb.schema import Kind
+from mlkb.settings import Settings
 
 NAME = "files"
 SOURCE = "file"
@@ -44,7 +43,15 @@ class Params(BaseModel):
 
 
 def check(params: Params, settings: Settings) -> None:
-    """Files need no key; the paths are checked when they are expanded."""
+    """Files need no key; every argument must name at least one readable file."""
+    expand(params.paths, _root(params))
+
+
+def _root(params: Params) -> Path:
+    root = Path(params.root).expanduser().resolve() if params.root else Path.cwd().resolve()
+    if params.root and not root.is_dir():
+        raise InputError(f"--root '{params.root}' is not a folder")
+    return root
 
 
 def expand(paths: list[str], root: Path) -> list[Path]:
@@ -91,9 +98,7 @@ def file_id(path: Path, root: Path) -> str:
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
     """Each file read and converted to markdown."""
-    root = Path(params.root).expanduser().resolve() if params.root else Path.cwd().resolve()
-    if params.root and not root.is_dir():
-        raise InputError(f"--root '{params.root}' is not a folder")
+    root = _root(params)
     files = expand(params.paths, root)
     report.total = len(files)
     for path in files:

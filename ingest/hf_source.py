@@ -14,14 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mlkb.errors import ConfigError, SourceError
-from mlkb.schema import Kind
-from mlkb.settings import Settings
-
 from ingest._http import ItemFailed, Verdict, retry_after, with_retries
 from ingest._text import make_document
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
+from mlkb.errors import ConfigError, SourceError
+from mlkb.schema import Kind
+from mlkb.settings import Settings
 
 NAME = "hf"
 SERVICE = "the Hugging Face Hub"
@@ -46,13 +45,15 @@ class Params(BaseModel):
     def _ids(cls, value: list[str]) -> list[str]:
         for repo_id in value:
             if not _REPO_ID.match(repo_id) or ".." in repo_id:
-                raise ValueError(f"'{repo_id}' is not a model id (like google-bert/bert-base-uncased)")
+                raise ValueError(
+                    f"'{repo_id}' is not a model id (like google-bert/bert-base-uncased)")
         return list(dict.fromkeys(value))
 
     @model_validator(mode="after")
     def _one_of(self) -> Params:
         if bool(self.model_ids) == bool(self.search or self.task or self.library):
-            raise ValueError("give model ids, or --search/--task/--library, not both and not neither")
+            raise ValueError(
+                "give model ids, or --search/--task/--library, not both and not neither")
         return self
 
 
@@ -99,15 +100,15 @@ def _search(api: Any, params: Params, settings: Settings) -> list[str]:
 
 
 def _card(api: Any, repo_id: str, settings: Settings) -> Item:
-    from huggingface_hub import ModelCard, hf_hub_url
-    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+    from huggingface_hub import ModelCard, get_session, hf_hub_url, hf_raise_for_status
 
     info = _call(lambda: api.model_info(repo_id, timeout=settings.http_timeout), settings, repo_id)
     url = hf_hub_url(repo_id, "README.md", revision=info.sha or "main", endpoint=api.endpoint)
 
     def readme() -> str:
-        response = get_session().get(url, headers=build_hf_headers(token=api.token),
-                                     timeout=settings.http_timeout, follow_redirects=True)
+        headers = {"authorization": f"Bearer {api.token}"} if api.token else {}
+        response = get_session().get(url, headers=headers, timeout=settings.http_timeout,
+                                     follow_redirects=True)
         hf_raise_for_status(response)
         return str(response.text)
 
@@ -118,7 +119,7 @@ def _card(api: Any, repo_id: str, settings: Settings) -> Item:
         raise ItemFailed(f"no model card: {exc}") from None
     except ValueError as exc:
         raise ItemFailed(f"malformed model card: {exc}") from None
-    data = card.data.to_dict()
+    data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
     meta: dict[str, Any] = {k: data[k] for k in CARD_KEYS if data.get(k) not in (None, [], "")}
     meta.setdefault("pipeline_tag", info.pipeline_tag)
     meta.setdefault("library_name", info.library_name)
@@ -155,7 +156,8 @@ def classify_hub(exc: BaseException) -> Verdict | None:
         if status in (401, 403):  # the Hub answers so for private, gated and missing repos
             return Verdict(f"HTTP {status}: private, gated or missing; set HF_TOKEN if you "
                            "have access", status=status)
-        return Verdict(f"HTTP {status}", status=status, retry_after=retry_after(exc.response.headers))
+        return Verdict(f"HTTP {status}", status=status,
+                       retry_after=retry_after(exc.response.headers))
     if isinstance(exc, httpx2.TransportError):
         reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
         return Verdict(reason, unreachable=True)

@@ -13,10 +13,9 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ingest.report import Failure, IngestReport, Progress
 from mlkb.errors import SourceError
 from mlkb.schema import AddResult, AddStatus, Document
-
-from ingest.report import Failure, IngestReport, Progress
 
 Item = Document | Failure
 

@@ -9,12 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mlkb.errors import InputError
-from mlkb.settings import Settings
-
 from ingest import arxiv_source, files_source, hf_source, url_source, web_source
 from ingest.pipeline import Item, store
 from ingest.report import IngestReport, Progress
+from mlkb.errors import InputError
+from mlkb.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ class IngestReport(BaseModel):
 
     def summary(self) -> str:
         """One line for people."""
-        rate = f", {self.chunks / self.seconds:.1f} chunks/s" if self.seconds and self.chunks else ""
+        rate = ""
+        if self.seconds and self.chunks:
+            rate = f", {self.chunks / self.seconds:.1f} chunks/s"
         return (
             f"fetched {self.fetched} · new {self.new} · updated {self.updated} · "
             f"unchanged {self.unchanged} · failed {len(self.failed)} · "

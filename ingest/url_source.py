@@ -14,14 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mlkb.errors import ConfigError, SourceError
-from mlkb.schema import Kind
-from mlkb.settings import Settings
-
 from ingest._http import ItemFailed, Verdict, classify_requests, retry_after, with_retries
 from ingest._text import is_http_url, make_document, markdown_title, url_id
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
+from mlkb.errors import ConfigError, SourceError
+from mlkb.schema import Kind
+from mlkb.settings import Settings
 
 NAME = "url"
 SERVICE = "Firecrawl"
@@ -157,6 +156,7 @@ def classify_firecrawl(exc: BaseException) -> Verdict | None:
         status = exc.status_code or (response.status_code if response is not None else None)
         headers = response.headers if response is not None else None
         detail = str(exc).splitlines()[0][:160]
+        detail = f"HTTP {status}: {detail}" if status else detail
         return Verdict(detail, status=status, retry_after=retry_after(headers),
                        auth=status in (401, 402))
     if isinstance(exc, SourceError):

@@ -14,14 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlkb.errors import ConfigError, SourceError
-from mlkb.schema import Kind
-from mlkb.settings import Settings
-
 from ingest._http import Verdict, classify_requests, failure
 from ingest._text import is_http_url, make_document, markdown_title, url_id
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
+from mlkb.errors import ConfigError, SourceError
+from mlkb.schema import Kind
+from mlkb.settings import Settings
 
 NAME = "web"
 SERVICE = "Tavily"
@@ -116,7 +115,8 @@ def _document(
     published = None
     if result.get("published_date"):
         try:
-            published = dt.datetime.fromisoformat(str(result["published_date"]).replace("Z", "+00:00"))
+            stamp = str(result["published_date"]).replace("Z", "+00:00")
+            published = dt.datetime.fromisoformat(stamp)
         except ValueError:
             published = None
     return make_document(

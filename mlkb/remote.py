@@ -128,7 +128,8 @@ class RemoteKnowledgeBase:
             params["kind"] = list(filters.kind)
         if filters.area:
             params["area"] = list(filters.area)
-        return SearchResult.model_validate(self._call("GET", f"/v1/similar/{_path_id(item_id)}", params=params))
+        data = self._call("GET", f"/v1/similar/{_path_id(item_id)}", params=params)
+        return SearchResult.model_validate(data)
 
     def get(self, item_id: str) -> Recipe | DocumentView:
         data = self._call("GET", f"/v1/items/{_path_id(item_id)}")
@@ -149,7 +150,9 @@ class RemoteKnowledgeBase:
             results.append(AddResult.model_validate(data))
         return results
 
-    def add_recipe(self, recipe: Recipe, *, source: str = "user", replace: bool = False) -> AddResult:
+    def add_recipe(
+        self, recipe: Recipe, *, source: str = "user", replace: bool = False
+    ) -> AddResult:
         return self.add_recipes([recipe], source=source, replace=replace)[0]
 
     def delete(self, item_id: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -38,6 +40,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     """Texts per batch when embedding documents."""
 
+    model_cache: Path | None = None
+    """Folder for exported query models (ONNX); unset = ``MLKB_HOME/models``."""
+
     onnx_query: bool = True
     """Embed queries with onnxruntime (no torch import, fast cold start); false = torch."""
 
@@ -51,7 +56,7 @@ class Settings(BaseSettings):
     api_read_key: SecretStr | None = None
     """Optional key that read requests must send in ``X-API-Key``."""
 
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Origins allowed by CORS (JSON list or comma separated). Empty: CORS off."""
 
     max_query_chars: int = Field(default=10_000, ge=1)
@@ -114,7 +119,9 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
@@ -141,6 +148,6 @@ class Settings(BaseSettings):
         return self.home / "stores" / self.collection
 
     @property
-    def model_cache(self) -> Path:
+    def model_cache_dir(self) -> Path:
         """Folder for exported query models."""
-        return self.home / "models"
+        return self.model_cache or self.home / "models"

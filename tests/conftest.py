@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,9 +68,20 @@ def real_embedder(real_model_cache: Path):  # type: ignore[no-untyped-def]
     return ModelEmbedder(DEFAULT_MODEL, real_model_cache)
 
 
+@pytest.fixture(scope="session")
+def real_seeded_store(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:  # type: ignore[no-untyped-def]
+    """A store seeded on the real model once per session; tests get copies of it."""
+    home = tmp_path_factory.mktemp("seeded-home")
+    settings = Settings(home=home)
+    KnowledgeBase(settings, embedder=real_embedder).close()
+    return settings.store_path
+
+
 @pytest.fixture
-def real_kb(isolated_home: Path, real_embedder) -> Iterator[KnowledgeBase]:  # type: ignore[no-untyped-def]
+def real_kb(isolated_home: Path, real_seeded_store: Path, real_embedder) -> Iterator[KnowledgeBase]:  # type: ignore[no-untyped-def]
     """An embedded store seeded with the shipped recipes, on the real model."""
-    kb = KnowledgeBase(Settings(), embedder=real_embedder)
+    settings = Settings()
+    shutil.copytree(real_seeded_store, settings.store_path)
+    kb = KnowledgeBase(settings, embedder=real_embedder)
     yield kb
     kb.close()

@@ -62,12 +62,21 @@ def chunk_markdown(doc: DocumentView, position: int) -> str:
     if doc.url:
         lines += [f"URL: [{doc.url}]({doc.url})", ""]
     if doc.authors:
-        lines += ["Authors: " + ", ".join(doc.authors[:8]) + (" …" if len(doc.authors) > 8 else ""), ""]
+        lines += [
+            "Authors: " + ", ".join(doc.authors[:8]) + (" …" if len(doc.authors) > 8 else ""),
+            "",
+        ]
     if chunk is None:
         return "\n".join([*lines, "_This document has no text._"])
     where = " › ".join(chunk.section) or "(top of the document)"
-    lines += [f"## § {where}", "", f"_chunk {chunk.position + 1} of {len(chunks)}_", "",
-              chunk.text.strip(), ""]
+    lines += [
+        f"## § {where}",
+        "",
+        f"_chunk {chunk.position + 1} of {len(chunks)}_",
+        "",
+        chunk.text.strip(),
+        "",
+    ]
     if doc.tags:
         lines.append("**Tags:** " + ", ".join(doc.tags))
     return "\n".join(lines)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Footer
 from textual.worker import get_current_worker
 
@@ -45,10 +45,10 @@ class MlkbApp(App[None]):
     CSS = """
     #views { height: 1fr; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search"),
         Binding("b", "browse", "Browse"),
-        Binding("escape", "back", "Back"),
+        Binding("escape", "go_back", "Back"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -139,12 +139,15 @@ class MlkbApp(App[None]):
         self.query_one(ContentSwitcher).current = "error"
         self.query_one(StatusLine).error(exc.message)
         self.query_one(SearchBar).disabled = True
-        self.notify(exc.message, title="Cannot open the knowledge base", severity="error",
-                    timeout=15)
+        self.notify(
+            exc.message, title="Cannot open the knowledge base", severity="error", timeout=15
+        )
 
     def _ready_text(self) -> str:
-        return (f"{self.stats.get('recipes', 0)} recipes · {self.stats.get('documents', 0)} "
-                f"documents · {backend_label(self._kb)}")
+        return (
+            f"{self.stats.get('recipes', 0)} recipes · {self.stats.get('documents', 0)} "
+            f"documents · {backend_label(self._kb)}"
+        )
 
     # -- searching ----------------------------------------------------------------------
     @on(SearchBar.QueryChanged)
@@ -194,7 +197,7 @@ class MlkbApp(App[None]):
         if not worker.is_cancelled:
             self.call_from_thread(self._searched, result, took, state, generation)
 
-    async def _searched(
+    def _searched(
         self, result: SearchResult, took: float, state: FilterState, generation: int
     ) -> None:
         if generation != self._generation:
@@ -212,12 +215,12 @@ class MlkbApp(App[None]):
             self.query_one(StatusLine).done(status)
             return
         self._search_view = (result, status)
-        await self._show_result(result, status)
+        self._show_result(result, status)
         if self._focus_results:
             self.query_one(ResultsList).focus()
         self._focus_results = False
 
-    async def _show_result(self, result: SearchResult, status: str) -> None:
+    def _show_result(self, result: SearchResult, status: str) -> None:
         self.query_one(ContentSwitcher).current = "results"
         self.query_one(ResultsList).show(result.hits)
         self.query_one(StatusLine).done(status)
@@ -246,9 +249,10 @@ class MlkbApp(App[None]):
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_detail, hit, markdown)
 
-    async def _show_detail(self, hit: Hit, markdown: str) -> None:
+    def _show_detail(self, hit: Hit, markdown: str) -> None:
         if self.query_one(ResultsList).current == hit:
-            await self.query_one("#results-detail", DetailPane).show_markdown(markdown)
+            pane = self.query_one("#results-detail", DetailPane)
+            self.run_worker(pane.show_markdown(markdown), group="render", exclusive=True)
 
     def fetch(self, item_id: str) -> Recipe | DocumentView:
         """The item with this id, cached (call from a worker thread)."""
@@ -286,9 +290,11 @@ class MlkbApp(App[None]):
 
     @work(thread=True, exclusive=True, group="search")
     def _similar(self, item_id: str, title: str, state: FilterState) -> None:
-        filters = Filters(kind=[state.kind] if state.kind else [],
-                          area=[state.area] if state.area else [],
-                          source=[state.source] if state.source else [])
+        filters = Filters(
+            kind=[state.kind] if state.kind else [],
+            area=[state.area] if state.area else [],
+            source=[state.source] if state.source else [],
+        )
         try:
             result = self.kb.similar(item_id, RESULTS_K, filters)
         except MlkbError as exc:
@@ -296,10 +302,10 @@ class MlkbApp(App[None]):
             return
         self.call_from_thread(self._show_similar, result, title)
 
-    async def _show_similar(self, result: SearchResult, title: str) -> None:
+    def _show_similar(self, result: SearchResult, title: str) -> None:
         status = f"{len(result.hits)} items similar to “{title}” · escape goes back"
         self._similar_stack.append((result, status))
-        await self._show_result(result, status)
+        self._show_result(result, status)
         self.query_one(ResultsList).focus()
 
     @on(OpenLink)
@@ -350,13 +356,13 @@ class MlkbApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    async def action_back(self) -> None:
+    def action_go_back(self) -> None:
         """Leave similar items, then the results, then clear the query."""
         if self._similar_stack:
             self._similar_stack.pop()
             view = self._similar_stack[-1] if self._similar_stack else self._search_view
             if view is not None:
-                await self._show_result(*view)
+                self._show_result(*view)
             else:
                 self._run_search()
             return

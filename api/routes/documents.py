@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from api.deps import KBDep, WriteAccess
 from api.errors import InvalidRequest, describe_validation
 from api.schemas import AddOut, DocumentIn, ErrorOut
-from mlkb.schema import Document
+from mlkb.schema import Document, Kind
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -23,7 +23,7 @@ def add_document(kb: KBDep, body: DocumentIn) -> AddOut:
     doc_id = body.doc_id()
     try:
         doc = Document(
-            id=doc_id, kind=body.kind, source=doc_id.split(":", 1)[0], title=body.title,
+            id=doc_id, kind=Kind(body.kind), source=doc_id.split(":", 1)[0], title=body.title,
             url=body.url, authors=body.authors, published=body.published, tags=body.tags,
             text=body.text,
         )

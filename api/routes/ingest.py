@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
 
-from api.deps import JobsDep, ReadAccess, WriteAccess
+from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
 from api.schemas import ErrorOut, IngestSource, JobAccepted, JobOut, JobStatus
 from mlkb.errors import NotFound
+from mlkb.settings import Settings
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
 
@@ -21,15 +22,18 @@ PARAMS_DOC = (
 
 @router.post(
     "/{source}", response_model=JobAccepted, status_code=202, dependencies=[WriteAccess],
-    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses={400: {"model": ErrorOut, "description": "Bad parameters, or a missing key."},
+               401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
 def start_ingest(
     jobs: JobsDep,
+    settings: SettingsDep,
     source: Annotated[IngestSource, Path(description="arxiv, hf, url, web or files.")],
     params: Annotated[dict[str, Any] | None, Body(description=PARAMS_DOC)] = None,
 ) -> JobAccepted:
     """Start an ingest job; it runs in the background, one job at a time. Poll
     `GET /v1/ingest/jobs/{job_id}` for its status and report."""
+    precheck(source.value, params or {}, settings)
     job = jobs.submit(source.value, params or {})
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
@@ -42,3 +46,11 @@ def get_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
     if data is None:
         raise NotFound(f"no ingest job '{job_id}'; jobs live in memory until the server restarts")
     return JobOut.model_validate(data)
+
+
+def precheck(source: str, params: dict[str, Any], settings: Settings) -> None:
+    """Reject bad parameters and missing keys now (400), not later in a failed job."""
+    import ingest as wing  # the ingest wing; its source clients load only when a job runs
+
+    parsed = wing.parse_params(source, params)
+    wing.SOURCES[source].check(parsed, settings)

@@ -31,14 +31,15 @@ def healthz() -> HealthOut:
 @router.get("/readyz", response_model=HealthOut,
             responses={503: {"model": ErrorOut, "description": "The store is not reachable."}})
 def readyz(kb: KBDep) -> HealthOut | JSONResponse:
-    """The store answers."""
+    """The store answers and holds the collection."""
     try:
-        kb.store.count()
+        ready = kb.store.meta() is not None and kb.store.count() >= 0
+        problem = "the store has no open collection"
     except Exception as exc:  # any failure of the store means "not ready"
-        log.warning("readiness check failed: %s", exc)
-        return JSONResponse({"error": "store_unavailable",
-                             "detail": f"the store does not answer ({type(exc).__name__})"},
-                            status_code=503)
+        ready, problem = False, f"the store does not answer ({type(exc).__name__})"
+    if not ready:
+        log.warning("readiness check failed: %s", problem)
+        return JSONResponse({"error": "store_unavailable", "detail": problem}, status_code=503)
     return HealthOut(status="ready", version=__version__)
 
 

@@ -7,8 +7,6 @@ Exit codes: 0 success; 1 bad input (unknown id, invalid recipe, empty query);
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from mlkb.cli import admin, recipes, search
@@ -41,20 +39,10 @@ def main() -> None:
     """Entry point of the ``mlkb`` console script."""
     from mlkb.errors import MlkbError
 
+    # Click handles usage errors (exit 2) and typer.Exit; mlkb's own errors pass through it.
     try:
-        app(standalone_mode=False)
+        app()
     except MlkbError as exc:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", 130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        fail("aborted", 1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else 1)
-        raise

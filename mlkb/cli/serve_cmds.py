@@ -35,9 +35,8 @@ def mcp() -> None:
 
     Example (agent config): {"command": "mlkb", "args": ["mcp"]}
     """
-    from mlkb.cli._common import open_kb, settings
-
     from api.server import serve_mcp_stdio  # the MCP SDK loads here only
+    from mlkb.cli._common import open_kb, settings
 
     cfg = settings()
     with open_kb() as kb:

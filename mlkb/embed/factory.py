@@ -17,7 +17,7 @@ def make_embedder(settings: Settings) -> DenseEmbedder:
 
     return ModelEmbedder(
         name,
-        settings.model_cache,
+        settings.model_cache_dir,
         batch_size=settings.embed_batch_size,
         onnx_query=settings.onnx_query,
     )

@@ -16,10 +16,12 @@ _WORD = re.compile(r"[a-z0-9]+")
 class FakeEmbedder:
     """Bag of hashed words and character trigrams projected to ``dim`` dimensions."""
 
-    name = "fake"
-
     def __init__(self, dim: int = 64) -> None:
         self._dim = dim
+
+    @property
+    def name(self) -> str:
+        return "fake" if self._dim == 64 else f"fake:{self._dim}"
 
     @property
     def dim(self) -> int:

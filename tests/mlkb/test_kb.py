@@ -149,8 +149,5 @@ def test_lock_is_released_on_close(fake_settings: Settings) -> None:
 def test_store_built_with_another_model(fake_settings: Settings) -> None:
     KnowledgeBase(fake_settings, embedder=FakeEmbedder(), seed=False).close()
 
-    class Other(FakeEmbedder):
-        name = "other-model"
-
     with pytest.raises(ModelMismatch, match="mlkb reindex"):
-        KnowledgeBase(fake_settings, embedder=Other())
+        KnowledgeBase(fake_settings, embedder=FakeEmbedder(32))

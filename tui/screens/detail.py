@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -15,7 +17,7 @@ from tui.widgets.detail_pane import DetailPane
 class DetailScreen(Screen[None]):
     """The detail of one item, full width; escape goes back."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("s", "similar", "Similar"),
         Binding("o", "open_link", "URL"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 
@@ -17,7 +18,7 @@ from mlkb.schema import Area, Recipe
 class AreaTree(Tree[Recipe | None]):
     """Areas with their recipe counts; each recipe a leaf."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -49,8 +50,8 @@ class AreaTree(Tree[Recipe | None]):
 
         recipe: Recipe
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("Areas", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("Areas", **kwargs)
         self.show_root = False
 
     def load(self, recipes: Iterable[Recipe]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
@@ -11,7 +13,7 @@ from textual.widgets import Markdown
 class DetailPane(VerticalScroll, can_focus=True):
     """Renders markdown; j/k and the arrows scroll it."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll", show=False),
         Binding("k", "scroll_up", "Scroll", show=False),
     ]
@@ -34,8 +36,8 @@ class DetailPane(VerticalScroll, can_focus=True):
     }
     """
 
-    def __init__(self, placeholder: str = "", **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, placeholder: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._placeholder = placeholder
         self.markdown_text = placeholder
 

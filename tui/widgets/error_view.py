@@ -9,9 +9,9 @@ from mlkb.errors import MlkbError, StoreLocked, StoreUnavailable
 
 HINTS: dict[type[MlkbError], str] = {
     StoreLocked: "Another mlkb process holds the embedded store. Close it, or run "
-                 "`mlkb serve` and start `mlkb tui` again: it will go through the server.",
+    "`mlkb serve` and start `mlkb tui` again: it will go through the server.",
     StoreUnavailable: "Start the server with `mlkb serve`, or unset MLKB_API_URL to use "
-                      "the embedded store.",
+    "the embedded store.",
 }
 
 

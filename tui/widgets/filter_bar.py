@@ -25,7 +25,8 @@ class FilterState:
     def request(self, query: str, k: int) -> SearchRequest:
         """A search request for ``query`` with these filters."""
         return SearchRequest(
-            query=query, k=k,
+            query=query,
+            k=k,
             kind=[Kind(self.kind)] if self.kind else [],
             area=[Area(self.area)] if self.area else [],
             source=[self.source] if self.source else [],
@@ -33,8 +34,11 @@ class FilterState:
 
     def describe(self) -> str:
         """``kind=recipe, area=monitoring`` or an empty string."""
-        parts = [f"{name}={value}" for name, value in
-                 (("kind", self.kind), ("area", self.area), ("source", self.source)) if value]
+        parts = [
+            f"{name}={value}"
+            for name, value in (("kind", self.kind), ("area", self.area), ("source", self.source))
+            if value
+        ]
         return ", ".join(parts)
 
 

@@ -22,9 +22,13 @@ class NoResults(Static):
         hints = ["Use fewer or more general words, or describe the symptom you see."]
         if filters:
             hints.append(f"Drop a filter ({filters}): they narrow the search.")
-        hints += ["Press [b]b[/b] to browse recipes by area.",
-                  "Add your own recipe with `mlkb recipe new`."]
+        hints += [
+            "Press [b]b[/b] to browse recipes by area.",
+            "Add your own recipe with `mlkb recipe new`.",
+        ]
         body = "\n".join(f"  • {h}" for h in hints)
-        self.update(Content.from_markup(
-            "[b $warning]No results[/] for [b]$query[/b]\n\n" + body, query=query
-        ))
+        self.update(
+            Content.from_markup(
+                "[b $warning]No results[/] for [b]$query[/b]\n\n" + body, query=query
+            )
+        )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual import on
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -19,7 +20,7 @@ MOVE = Binding.Group("Move", compact=True)
 class ResultsList(OptionList):
     """A list of hits; posts ``HitHighlighted`` as the cursor moves and ``HitOpened`` on enter."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", group=MOVE),
         Binding("down", "cursor_down", "Down", group=MOVE),
         Binding("k", "cursor_up", "Up", group=MOVE),
@@ -55,8 +56,8 @@ class ResultsList(OptionList):
 
         hit: Hit
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.hits: list[Hit] = []
 
     def show(self, hits: list[Hit]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 
 from mlkb.schema import Hit
@@ -15,7 +17,7 @@ from tui.widgets.results_list import ResultsList
 class ResultsView(Horizontal):
     """A results list and a detail pane; s, o and y act on the hit under the cursor."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "similar", "Similar"),
         Binding("o", "open_link", "URL"),
         Binding("y", "copy_id", "Copy id"),

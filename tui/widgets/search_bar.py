@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual import on
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
@@ -16,7 +17,9 @@ DEBOUNCE_SECONDS = 0.15
 class SearchBar(Input):
     """An input that posts ``QueryChanged`` after a short pause, or at once on enter."""
 
-    BINDINGS = [Binding("down", "app.focus_list", "To results", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "app.focus_list", "To results", show=False)
+    ]
 
     DEFAULT_CSS = """
     SearchBar {
@@ -34,9 +37,9 @@ class SearchBar(Input):
         query: str
         submitted: bool = False
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            placeholder="Describe your problem, e.g. drift detection for pricing", **kwargs  # type: ignore[arg-type]
+            placeholder="Describe your problem, e.g. drift detection for pricing", **kwargs
         )
         self.border_title = "mlkb · search"
         self._timer: Timer | None = None

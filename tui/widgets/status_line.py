@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
@@ -22,8 +24,8 @@ class StatusLine(Static):
     }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self._busy_text = ""
         self._frame = 0
         self._timer: Timer | None = None
@@ -56,8 +58,11 @@ class StatusLine(Static):
 
     def _spin(self) -> None:
         self._frame = (self._frame + 1) % len(FRAMES)
-        self._set(Content.from_markup("[$accent]$frame[/] $text",
-                                      frame=FRAMES[self._frame], text=self._busy_text))
+        self._set(
+            Content.from_markup(
+                "[$accent]$frame[/] $text", frame=FRAMES[self._frame], text=self._busy_text
+            )
+        )
 
     def _stop(self) -> None:
         if self._timer is not None:

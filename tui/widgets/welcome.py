@@ -59,12 +59,12 @@ class Welcome(VerticalScroll):
     def set_stats(self, stats: dict[str, Any], backend: str) -> None:
         """Show how many recipes, documents and areas the store holds."""
         areas = len([a for a, n in (stats.get("by_area") or {}).items() if n])
-        text = (f"[b]{stats.get('recipes', 0)}[/b] recipes in [b]{areas}[/b] areas · "
-                f"[b]{stats.get('documents', 0)}[/b] documents "
-                f"([b]{stats.get('chunks', 0)}[/b] chunks) · $backend")
-        self.query_one("#welcome-stats", Static).update(
-            Content.from_markup(text, backend=backend)
+        text = (
+            f"[b]{stats.get('recipes', 0)}[/b] recipes in [b]{areas}[/b] areas · "
+            f"[b]{stats.get('documents', 0)}[/b] documents "
+            f"([b]{stats.get('chunks', 0)}[/b] chunks) · $backend"
         )
+        self.query_one("#welcome-stats", Static).update(Content.from_markup(text, backend=backend))
 
     @on(OptionList.OptionSelected, "#welcome-examples")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -1,0 +1,64 @@
+"""Fixtures for the API: an in-process app on the fake embedder, and real server processes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_helpers import API_KEY, running_server
+from fastapi.testclient import TestClient
+
+from api import create_app
+from mlkb import KnowledgeBase, Settings
+from mlkb.embed.fake import FakeEmbedder
+
+
+@pytest.fixture
+def key_settings(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Fake embedder and a write key."""
+    monkeypatch.setenv("MLKB_API_KEY", API_KEY)
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store seeded once per session on the fake embedder; tests get copies of it."""
+    home = tmp_path_factory.mktemp("template") / "home"
+    settings = Settings(home=home, embed_model="fake")
+    KnowledgeBase(settings, embedder=FakeEmbedder()).close()
+    return settings.store_path
+
+
+@pytest.fixture
+def fake_kb(fake_settings: Settings, seeded_template: Path) -> Iterator[KnowledgeBase]:
+    """This folder's override of the shared fixture: a copy of the seeded template store
+    (seeding anew per test costs seconds; copying costs milliseconds)."""
+    shutil.copytree(seeded_template, fake_settings.store_path)
+    kb = KnowledgeBase(fake_settings, embedder=FakeEmbedder(), seed=False)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture
+def client(key_settings: Settings, fake_kb: KnowledgeBase) -> Iterator[TestClient]:
+    """An app over the seeded fake store, accepting writes with API_KEY."""
+    with TestClient(create_app(key_settings, kb=fake_kb)) as c:
+        yield c
+
+
+@pytest.fixture
+def writer(client: TestClient) -> TestClient:
+    """The same client, sending the write key."""
+    client.headers["X-API-Key"] = API_KEY
+    return client
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One real server per module: (url, its MLKB_HOME)."""
+    home = tmp_path_factory.mktemp("served") / "home"
+    home.mkdir()
+    with running_server(home) as url:
+        yield url, home

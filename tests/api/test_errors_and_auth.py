@@ -1,0 +1,148 @@
+"""Keys, limits and the one error shape: never a 500 for bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from api_helpers import API_KEY, READ_KEY, recipe_body
+from fastapi.testclient import TestClient
+
+from api import create_app
+from api.auth import key_matches
+from mlkb import KnowledgeBase, Settings
+
+
+@pytest.fixture
+def no_key_client(fake_settings: Settings, fake_kb: KnowledgeBase) -> Iterator[TestClient]:
+    with TestClient(create_app(fake_settings, kb=fake_kb)) as c:
+        yield c
+
+
+@pytest.fixture
+def read_protected(fake_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("MLKB_API_KEY", API_KEY)
+    monkeypatch.setenv("MLKB_API_READ_KEY", READ_KEY)
+    with TestClient(create_app(Settings(), kb=fake_kb)) as c:
+        yield c
+
+
+def test_writes_need_the_key(client: TestClient) -> None:
+    missing = client.post("/v1/recipes", json=recipe_body())
+    assert missing.status_code == 401 and missing.json()["error"] == "unauthorized"
+    assert "none was sent" in missing.json()["detail"]
+    wrong = client.post("/v1/recipes", json=recipe_body(), headers={"X-API-Key": "x" * 32})
+    assert wrong.status_code == 401 and "wrong" in wrong.json()["detail"]
+    for method, path in (("PUT", "/v1/recipes/some-id"), ("DELETE", "/v1/recipes/some-id"),
+                         ("DELETE", "/v1/items/doc:x"), ("POST", "/v1/documents"),
+                         ("POST", "/v1/ingest/files")):
+        r = client.request(method, path, json={})
+        assert r.status_code == 401, (method, path)
+    ok = client.post("/v1/recipes", json=recipe_body(), headers={"X-API-Key": API_KEY})
+    assert ok.status_code == 201
+
+
+def test_reads_are_open_without_a_read_key(client: TestClient) -> None:
+    assert client.get("/v1/search", params={"q": "drift"}).status_code == 200
+
+
+def test_server_without_key_refuses_writes(no_key_client: TestClient) -> None:
+    r = no_key_client.post("/v1/recipes", json=recipe_body(), headers={"X-API-Key": "anything"})
+    assert r.status_code == 403
+    assert r.json()["error"] == "writes_disabled" and "MLKB_API_KEY" in r.json()["detail"]
+
+
+def test_read_key_protects_reads(read_protected: TestClient) -> None:
+    assert read_protected.get("/v1/search", params={"q": "drift"}).status_code == 401
+    assert read_protected.get("/v1/stats").status_code == 401
+    for key in (READ_KEY, API_KEY):
+        r = read_protected.get("/v1/search", params={"q": "drift"}, headers={"X-API-Key": key})
+        assert r.status_code == 200
+    # the read key does not grant writes
+    w = read_protected.post("/v1/recipes", json=recipe_body(), headers={"X-API-Key": READ_KEY})
+    assert w.status_code == 401
+    assert read_protected.get("/healthz").status_code == 200
+
+
+def test_key_matches_is_exact() -> None:
+    from pydantic import SecretStr
+
+    key = SecretStr("abcdefgh12345678")
+    assert key_matches("abcdefgh12345678", key)
+    assert not key_matches("abcdefgh1234567", key)
+    assert not key_matches(None, key)
+    assert not key_matches("abcdefgh12345678", None)
+    assert key_matches("\udcff", SecretStr("x")) is False
+
+
+def test_body_size_limit_is_413(writer: TestClient) -> None:
+    big = {"title": "big", "text": "x" * 1_100_000}
+    r = writer.post("/v1/documents", json=big)
+    assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+
+
+def test_streamed_body_over_the_limit_is_413(writer: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"title": "big", "text": "'
+        for _ in range(120):
+            yield b"y" * 10_000
+        yield b'"}'
+
+    r = writer.post("/v1/documents", content=chunks(),
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+
+
+def test_query_length_limit(client: TestClient, fake_kb: KnowledgeBase) -> None:
+    limit = fake_kb.settings.max_query_chars
+    r = client.post("/v1/search", json={"query": "a " * limit})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_query"
+    assert f"{limit:,}" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("GET", "/v1/search", {}),
+    ("GET", "/v1/search", {"params": {"q": "x", "k": 0}}),
+    ("GET", "/v1/search", {"params": {"q": "x", "k": "many"}}),
+    ("GET", "/v1/search", {"params": {"q": "x", "kind": "poem"}}),
+    ("GET", "/v1/search", {"params": {"q": "x", "published_from": "yesterday"}}),
+    ("GET", "/v1/search", {"params": {"q": "   "}}),
+    ("POST", "/v1/search", {"content": b"{not json", "headers": {"content-type": "application/json"}}),
+    ("POST", "/v1/search", {"json": ["a", "list"]}),
+    ("POST", "/v1/search", {"json": {"query": "x", "unknown": 1}}),
+    ("POST", "/v1/search", {"json": {"query": 5}}),
+    ("GET", "/v1/recipes", {"params": {"limit": 0}}),
+    ("GET", "/v1/recipes", {"params": {"offset": -1}}),
+    ("GET", "/v1/recipes", {"params": {"area": "nowhere"}}),
+    ("GET", "/v1/similar/x", {"params": {"k": 1000}}),
+])
+def test_bad_input_is_a_4xx_with_the_error_shape(client: TestClient, method: str, path: str,
+                                                 kwargs: dict[str, object]) -> None:
+    r = client.request(method, path, **kwargs)  # type: ignore[arg-type]
+    assert 400 <= r.status_code < 500, r.text
+    body = r.json()
+    assert set(body) == {"error", "detail"} and body["detail"]
+
+
+def test_unknown_route_and_method(client: TestClient) -> None:
+    r = client.get("/v2/anything")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    r = client.patch("/v1/search")
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
+
+
+def test_weird_ids_are_404_not_500(client: TestClient) -> None:
+    for item in ("%00", "a" * 5000, "url:http://x/%2F..%2F", "ä", "file:../../etc/passwd"):
+        r = client.get(f"/v1/items/{item}")
+        assert r.status_code == 404, (item, r.text)
+        assert r.json()["error"] == "not_found"
+
+
+def test_cors_off_by_default_and_on_when_set(fake_kb: KnowledgeBase, client: TestClient,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    origin = {"Origin": "https://agent.example"}
+    assert "access-control-allow-origin" not in client.get("/healthz", headers=origin).headers
+    monkeypatch.setenv("MLKB_CORS_ORIGINS", "https://agent.example")
+    with TestClient(create_app(Settings(), kb=fake_kb)) as c:
+        r = c.get("/healthz", headers=origin)
+        assert r.headers["access-control-allow-origin"] == "https://agent.example"

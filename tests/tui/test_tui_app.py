@@ -1,0 +1,301 @@
+"""The TUI driven by Textual's pilot: search, detail, similar, filters, browse, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+
+import pytest
+from textual.widgets import ContentSwitcher
+
+from mlkb import KnowledgeBase, Settings
+from mlkb.embed.fake import FakeEmbedder
+from tests.tui.tui_helpers import app_for, settle
+from tui import MlkbApp, open_knowledge_base
+from tui._text import EXAMPLES
+from tui.screens.browse import BrowseScreen
+from tui.screens.detail import DetailScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.area_tree import AreaTree
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.error_view import ErrorView
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.no_results import NoResults
+from tui.widgets.results_list import ResultsList
+from tui.widgets.search_bar import SearchBar
+from tui.widgets.status_line import StatusLine
+
+DRIFT_TITLE = "Detect input and prediction drift for a dynamic pricing model"
+
+
+def view(app: MlkbApp) -> str | None:
+    return app.query_one(ContentSwitcher).current
+
+
+def hit_ids(app: MlkbApp) -> list[str]:
+    return [h.id for h in app.query_one(ResultsList).hits]
+
+
+async def search(pilot, query: str) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot, rounds=1)
+    await pilot.press(*query)
+    await settle(pilot)
+
+
+def test_typing_a_query_lists_the_recipe(fake_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(fake_kb)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await search(pilot, DRIFT_TITLE.lower())
+            assert view(app) == "results"
+            assert hit_ids(app)[0] == "drift-psi-pricing"
+            status = app.query_one(StatusLine).text
+            assert status.startswith(f"{len(hit_ids(app))} hits for “{DRIFT_TITLE.lower()}”")
+            assert "ms" not in status  # timings are off in tests
+            # the highlighted hit is rendered beside the list
+            assert "Compute PSI daily" in app.query_one("#results-detail", DetailPane).markdown_text
+
+    asyncio.run(scenario())
+
+
+def test_timings_shown_by_default(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = MlkbApp(lambda: small_kb, close_on_exit=False)
+        async with app.run_test() as pilot:
+            await search(pilot, "drift")
+            assert app.query_one(StatusLine).text.endswith(" ms")
+
+    asyncio.run(scenario())
+
+
+def test_move_and_open_detail_shows_the_solution(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "drift")
+            await pilot.press("enter")  # from the search box to the list
+            await settle(pilot, rounds=1)
+            assert isinstance(app.focused, ResultsList)
+            second = hit_ids(app)[1]
+            await pilot.press("j", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DetailScreen)
+            assert app.screen.item_id == second
+            recipe = small_kb.get(second)
+            assert "## Solution" in app.screen.markdown
+            assert recipe.solution.strip().splitlines()[0] in app.screen.markdown
+            await pilot.press("escape")
+            assert not isinstance(app.screen, DetailScreen)
+
+    asyncio.run(scenario())
+
+
+def test_similar_items(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "pricing drift psi")
+            before = hit_ids(app)
+            first = before[0]
+            await pilot.press("down", "s")
+            await settle(pilot)
+            expected = [h.id for h in small_kb.similar(first, 20).hits]
+            assert hit_ids(app) == expected
+            assert first not in hit_ids(app)
+            assert "similar to" in app.query_one(StatusLine).text
+            await pilot.press("escape")  # back to the search results
+            await settle(pilot, rounds=1)
+            assert hit_ids(app) == before
+
+    asyncio.run(scenario())
+
+
+def test_similar_from_the_detail_screen(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "nan loss training steps")
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DetailScreen)
+            item = app.screen.item_id
+            await pilot.press("s")
+            await settle(pilot)
+            assert not isinstance(app.screen, DetailScreen)
+            assert hit_ids(app) == [h.id for h in small_kb.similar(item, 20).hits]
+
+    asyncio.run(scenario())
+
+
+def test_filters_narrow_results(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "drift training loss gpu")
+            everything = hit_ids(app)
+            assert {small_kb.get(i).area.value for i in everything} > {"monitoring"}
+            app.query_one(FilterBar).set_filter("area", "monitoring")
+            await settle(pilot)
+            narrowed = hit_ids(app)
+            assert narrowed and set(narrowed) < set(everything)
+            assert {small_kb.get(i).area.value for i in narrowed} == {"monitoring"}
+            assert "area=monitoring" in app.query_one(StatusLine).text
+            app.query_one(FilterBar).set_filter("kind", "paper")
+            await settle(pilot)
+            assert view(app) == "empty"
+            hint = app.query_one(NoResults).render()
+            assert "No results" in str(hint) and "kind=paper" in str(hint)
+
+    asyncio.run(scenario())
+
+
+def test_empty_query_shows_welcome_and_examples_run(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            assert view(app) == "welcome"
+            assert "5 recipes" in app.query_one("#welcome-stats").render().plain  # type: ignore[attr-defined]
+            await pilot.press("down", "enter")  # to the examples, run the first
+            await settle(pilot)
+            assert app.query_one(SearchBar).value == EXAMPLES[0]
+            assert view(app) == "results"
+
+    asyncio.run(scenario())
+
+
+def test_escape_clears_the_query(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "drift")
+            assert view(app) == "results"
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.query_one(SearchBar).value == ""
+            assert view(app) == "welcome"
+
+    asyncio.run(scenario())
+
+
+def test_browse_tree_lists_areas(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            await pilot.press("escape", "b")  # leave the search box, then browse
+            await settle(pilot)
+            assert isinstance(app.screen, BrowseScreen)
+            tree = app.screen.query_one(AreaTree)
+            assert tree.areas == ["training", "optimization", "monitoring", "llm"]
+            await pilot.press("j", "j", "enter", "j")  # open monitoring, its first recipe
+            await settle(pilot, rounds=1)
+            pane = app.screen.query_one(DetailPane)
+            assert pane.markdown_text.startswith("# Catch feature drift in credit scoring")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DetailScreen)
+            assert app.screen.item_id == "drift-ks-test-credit"
+
+    asyncio.run(scenario())
+
+
+def test_copy_id_and_open_url(small_kb: KnowledgeBase) -> None:
+    opened: list[str] = []
+
+    class Recording(MlkbApp):
+        def open_url(self, url: str, *, new_tab: bool = True) -> None:
+            opened.append(url)
+
+    async def scenario() -> None:
+        app = Recording(lambda: small_kb, close_on_exit=False, show_timings=False)
+        async with app.run_test() as pilot:
+            await search(pilot, DRIFT_TITLE.lower())
+            await pilot.press("down")
+            assert app.query_one(ResultsList).current.id == "drift-psi-pricing"  # type: ignore[union-attr]
+            await pilot.press("y", "o")
+            await settle(pilot)
+            assert app.clipboard == "drift-psi-pricing"
+            assert opened == ["https://arxiv.org/abs/1810.11953"]
+
+    asyncio.run(scenario())
+
+
+def test_help_lists_the_keys(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            await pilot.press("escape", "question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            from tui.screens.help import KEYS
+
+            for key in ("`/`", "`s`", "`o`", "`y`", "`b`", "`escape`", "`q`", "`enter`"):
+                assert key in KEYS
+            await pilot.press("escape")
+            assert not isinstance(app.screen, HelpScreen)
+
+    asyncio.run(scenario())
+
+
+def test_locked_store_shows_an_error_not_a_crash(fake_settings: Settings) -> None:
+    holder = KnowledgeBase(fake_settings, embedder=FakeEmbedder(), seed=False)
+    try:
+
+        async def scenario() -> None:
+            app = MlkbApp(lambda: open_knowledge_base(Settings()))
+            async with app.run_test() as pilot:
+                await settle(pilot)
+                assert view(app) == "error"
+                assert not app.ready
+                message = str(app.query_one(ErrorView).render())
+                assert "in use by" in message and "mlkb serve" in message
+                notes = list(app._notifications)
+                assert notes and notes[0].severity == "error"
+                await pilot.press("escape", "b")  # browse is off without a store
+                assert not isinstance(app.screen, BrowseScreen)
+            assert app.return_code in (0, None)
+
+        asyncio.run(scenario())
+    finally:
+        holder.close()
+
+
+def test_unreachable_server_shows_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("MLKB_API_URL", f"http://127.0.0.1:{port}")
+
+    async def scenario() -> None:
+        app = MlkbApp(lambda: open_knowledge_base(Settings()))
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            assert view(app) == "error"
+            assert "cannot reach mlkb serve" in app.query_one(StatusLine).text
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_real_model_finds_drift_psi_pricing(real_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(real_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "drift detection for pricing")
+            assert "drift-psi-pricing" in hit_ids(app)[:3]
+
+    asyncio.run(scenario())
+
+
+def test_cli_has_tui_without_importing_textual() -> None:
+    code = (
+        "import sys, mlkb.cli; "
+        "assert 'textual' not in sys.modules, 'textual imported by mlkb.cli'; "
+        "print(sorted(c.name for c in mlkb.cli.app.registered_commands if c.name))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "'tui'" in out.stdout
