@@ -41,6 +41,22 @@ def fake_kb(fake_settings: Settings, seeded_template: Path) -> Iterator[Knowledg
     kb.close()
 
 
+@pytest.fixture(scope="module")
+def ro_client(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[TestClient]:
+    """One app per module for tests that only read (or write nothing they check later)."""
+    home = tmp_path_factory.mktemp("ro") / "home"
+    settings = Settings(home=home, embed_model="fake", api_key=API_KEY, api_read_key=None,
+                        api_url=None, qdrant_url=None, cors_origins=[])
+    shutil.copytree(seeded_template, settings.store_path)
+    kb = KnowledgeBase(settings, embedder=FakeEmbedder(), seed=False)
+    try:
+        with TestClient(create_app(settings, kb=kb)) as c:
+            yield c
+    finally:
+        kb.close()
+
+
 @pytest.fixture
 def client(key_settings: Settings, fake_kb: KnowledgeBase) -> Iterator[TestClient]:
     """An app over the seeded fake store, accepting writes with API_KEY."""

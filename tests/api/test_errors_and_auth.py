@@ -42,8 +42,8 @@ def test_writes_need_the_key(client: TestClient) -> None:
     assert ok.status_code == 201
 
 
-def test_reads_are_open_without_a_read_key(client: TestClient) -> None:
-    assert client.get("/v1/search", params={"q": "drift"}).status_code == 200
+def test_reads_are_open_without_a_read_key(ro_client: TestClient) -> None:
+    assert ro_client.get("/v1/search", params={"q": "drift"}).status_code == 200
 
 
 def test_server_without_key_refuses_writes(no_key_client: TestClient) -> None:
@@ -93,9 +93,9 @@ def test_streamed_body_over_the_limit_is_413(writer: TestClient) -> None:
     assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
 
 
-def test_query_length_limit(client: TestClient, fake_kb: KnowledgeBase) -> None:
-    limit = fake_kb.settings.max_query_chars
-    r = client.post("/v1/search", json={"query": "a " * limit})
+def test_query_length_limit(ro_client: TestClient) -> None:
+    limit = ro_client.app.state.settings.max_query_chars  # type: ignore[attr-defined]
+    r = ro_client.post("/v1/search", json={"query": "a " * limit})
     assert r.status_code == 422 and r.json()["error"] == "invalid_query"
     assert f"{limit:,}" in r.json()["detail"]
 
@@ -116,24 +116,24 @@ def test_query_length_limit(client: TestClient, fake_kb: KnowledgeBase) -> None:
     ("GET", "/v1/recipes", {"params": {"area": "nowhere"}}),
     ("GET", "/v1/similar/x", {"params": {"k": 1000}}),
 ])
-def test_bad_input_is_a_4xx_with_the_error_shape(client: TestClient, method: str, path: str,
+def test_bad_input_is_a_4xx_with_the_error_shape(ro_client: TestClient, method: str, path: str,
                                                  kwargs: dict[str, object]) -> None:
-    r = client.request(method, path, **kwargs)  # type: ignore[arg-type]
+    r = ro_client.request(method, path, **kwargs)  # type: ignore[arg-type]
     assert 400 <= r.status_code < 500, r.text
     body = r.json()
     assert set(body) == {"error", "detail"} and body["detail"]
 
 
-def test_unknown_route_and_method(client: TestClient) -> None:
-    r = client.get("/v2/anything")
+def test_unknown_route_and_method(ro_client: TestClient) -> None:
+    r = ro_client.get("/v2/anything")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
-    r = client.patch("/v1/search")
+    r = ro_client.patch("/v1/search")
     assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
 
 
-def test_weird_ids_are_404_not_500(client: TestClient) -> None:
+def test_weird_ids_are_404_not_500(ro_client: TestClient) -> None:
     for item in ("%00", "a" * 5000, "url:http://x/%2F..%2F", "ä", "file:../../etc/passwd"):
-        r = client.get(f"/v1/items/{item}")
+        r = ro_client.get(f"/v1/items/{item}")
         assert r.status_code == 404, (item, r.text)
         assert r.json()["error"] == "not_found"
 

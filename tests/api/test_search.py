@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 
-def test_get_search_returns_ranked_hits(client: TestClient) -> None:
-    r = client.get("/v1/search", params={"q": "data drift in production features", "k": 3})
+def test_get_search_returns_ranked_hits(ro_client: TestClient) -> None:
+    r = ro_client.get("/v1/search", params={"q": "data drift in production features", "k": 3})
     assert r.status_code == 200
     body = r.json()
     assert body["query"] == "data drift in production features"
@@ -16,38 +16,38 @@ def test_get_search_returns_ranked_hits(client: TestClient) -> None:
     assert {"id", "kind", "title", "score", "snippet"} <= set(body["hits"][0])
 
 
-def test_post_search_applies_filters(client: TestClient) -> None:
-    r = client.post("/v1/search", json={"query": "slow inference latency", "k": 5,
+def test_post_search_applies_filters(ro_client: TestClient) -> None:
+    r = ro_client.post("/v1/search", json={"query": "slow inference latency", "k": 5,
                                         "kind": ["recipe"], "area": ["serving"]})
     assert r.status_code == 200
     hits = r.json()["hits"]
     assert hits and all(h["kind"] == "recipe" and h["area"] == "serving" for h in hits)
 
 
-def test_get_and_post_search_agree(client: TestClient) -> None:
+def test_get_and_post_search_agree(ro_client: TestClient) -> None:
     params = {"q": "class imbalance", "k": 4, "area": ["training", "data"], "mode": "sparse"}
-    got = client.get("/v1/search", params=params).json()["hits"]
-    posted = client.post("/v1/search", json={"query": "class imbalance", "k": 4,
+    got = ro_client.get("/v1/search", params=params).json()["hits"]
+    posted = ro_client.post("/v1/search", json={"query": "class imbalance", "k": 4,
                                              "area": ["training", "data"], "mode": "sparse"})
     assert [h["id"] for h in got] == [h["id"] for h in posted.json()["hits"]]
 
 
-def test_search_tag_filter(client: TestClient) -> None:
-    r = client.get("/v1/search", params={"q": "drift", "tag": "drift", "k": 10})
+def test_search_tag_filter(ro_client: TestClient) -> None:
+    r = ro_client.get("/v1/search", params={"q": "drift", "tag": "drift", "k": 10})
     hits = r.json()["hits"]
     assert hits and all("drift" in h["tags"] for h in hits)
 
 
-def test_similar_excludes_the_item_and_respects_k(client: TestClient) -> None:
-    first = client.get("/v1/search", params={"q": "overfitting", "kind": "recipe"}).json()
+def test_similar_excludes_the_item_and_respects_k(ro_client: TestClient) -> None:
+    first = ro_client.get("/v1/search", params={"q": "overfitting", "kind": "recipe"}).json()
     item = first["hits"][0]["id"]
-    r = client.get(f"/v1/similar/{item}", params={"k": 3, "kind": "recipe"})
+    r = ro_client.get(f"/v1/similar/{item}", params={"k": 3, "kind": "recipe"})
     assert r.status_code == 200
     ids = [h["id"] for h in r.json()["hits"]]
     assert len(ids) == 3 and item not in ids
 
 
-def test_similar_unknown_id_is_404(client: TestClient) -> None:
-    r = client.get("/v1/similar/no-such-recipe")
+def test_similar_unknown_id_is_404(ro_client: TestClient) -> None:
+    r = ro_client.get("/v1/similar/no-such-recipe")
     assert r.status_code == 404
     assert r.json()["error"] == "not_found"

@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from mlkb import KnowledgeBase
 
 
-def test_health_and_ready(client: TestClient) -> None:
-    assert client.get("/healthz").json()["status"] == "ok"
-    ready = client.get("/readyz")
+def test_health_and_ready(ro_client: TestClient) -> None:
+    assert ro_client.get("/healthz").json()["status"] == "ok"
+    ready = ro_client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
 
 
@@ -19,28 +19,29 @@ def test_readyz_is_503_when_the_store_is_gone(client: TestClient, fake_kb: Knowl
     assert r.status_code == 503 and r.json()["error"] == "store_unavailable"
 
 
-def test_stats_matches_the_store(client: TestClient, fake_kb: KnowledgeBase) -> None:
-    body = client.get("/v1/stats").json()
-    assert body["recipes"] == fake_kb.stats()["recipes"] > 0
+def test_stats_matches_the_store(ro_client: TestClient) -> None:
+    body = ro_client.get("/v1/stats").json()
+    kb = ro_client.app.state.kb  # type: ignore[attr-defined]
+    assert body["recipes"] == kb.stats()["recipes"] > 0
     assert body["backend"] == "embedded" and body["model"] == "fake"
 
 
-def test_metrics_count_requests_per_route_template(client: TestClient) -> None:
-    client.get("/v1/items/no-such-thing")
-    client.get("/v1/items/another-one")
-    client.get("/v1/search", params={"q": "drift"})
-    text = client.get("/metrics").text
+def test_metrics_count_requests_per_route_template(ro_client: TestClient) -> None:
+    ro_client.get("/v1/items/no-such-thing")
+    ro_client.get("/v1/items/another-one")
+    ro_client.get("/v1/search", params={"q": "drift"})
+    text = ro_client.get("/metrics").text
     assert 'mlkb_http_requests_total{method="GET",route="/v1/items/{item_id:path}",status="404"} 2.0' in text
     assert 'mlkb_http_request_duration_seconds_bucket{le="0.015",method="GET",route="/v1/search"}' in text
     assert "no-such-thing" not in text
 
 
-def test_openapi_has_clean_operation_ids(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+def test_openapi_has_clean_operation_ids(ro_client: TestClient) -> None:
+    spec = ro_client.get("/openapi.json").json()
     ops = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert {"search_get", "search_post", "similar", "get_item", "list_recipes", "create_recipe",
             "replace_recipe", "delete_recipe", "add_document", "start_ingest",
             "get_ingest_job", "stats"} <= ops
     assert "ApiKey" in spec["components"]["securitySchemes"]
     assert "/mcp" not in spec["paths"]
-    assert "swagger" in client.get("/docs").text.lower()
+    assert "swagger" in ro_client.get("/docs").text.lower()

@@ -1,0 +1,107 @@
+"""``mlkb serve`` as a real process: HTTP, the CLI going through it, concurrency."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from api_helpers import API_KEY, recipe_body, running_server, server_env
+
+from api.server import client_url, startup_notes
+from mlkb import Settings
+
+
+def cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mlkb.cli", *args], env=server_env(home, **env),
+                          cwd=home.parent, capture_output=True, text=True, timeout=60)
+
+
+def test_real_server_reads_writes_and_announces(live_server: tuple[str, Path]) -> None:
+    url, home = live_server
+    announced = json.loads((home / "server.json").read_text())
+    assert announced["url"] == url
+    with httpx.Client(base_url=url, headers={"X-API-Key": API_KEY}) as http:
+        assert http.get("/readyz").json()["status"] == "ready"
+        created = http.post("/v1/recipes", json=recipe_body("served-recipe"))
+        assert created.status_code == 201
+        hits = http.get("/v1/search", params={"q": "loss spikes warmup fine-tuning"}).json()
+        assert "served-recipe" in [h["id"] for h in hits["hits"]]
+        assert http.delete("/v1/recipes/served-recipe").status_code == 204
+        assert 'route="/v1/search"' in http.get("/metrics").text
+
+
+def test_cli_goes_through_the_server_with_the_same_output(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (tmp_path / "r.yaml").write_text(json.dumps(recipe_body("cli-via-server")))
+    with running_server(home):
+        # the store is held by the server; these would fail with StoreLocked if opened
+        added = cli(home, "recipe", "add", str(tmp_path / "r.yaml"))
+        assert added.returncode == 0, added.stderr
+        assert "new" in added.stdout and "cli-via-server" in added.stdout
+        remote_search = cli(home, "search", "loss spikes warmup", "--json", "-k", "5")
+        remote_show = cli(home, "show", "cli-via-server", "--json")
+        remote_similar = cli(home, "similar", "cli-via-server", "--json", "-k", "3")
+        assert remote_search.returncode == remote_show.returncode == 0, remote_search.stderr
+        missing = cli(home, "show", "no-such-recipe")
+        assert missing.returncode == 1 and "no item with id" in missing.stderr
+        locked = cli(home, "seed")  # local-only commands name the holder
+        assert locked.returncode == 2 and "in use" in locked.stderr
+    assert not (home / "server.json").exists()  # withdrawn at exit
+
+    local_search = cli(home, "search", "loss spikes warmup", "--json", "-k", "5")
+    local_show = cli(home, "show", "cli-via-server", "--json")
+    local_similar = cli(home, "similar", "cli-via-server", "--json", "-k", "3")
+
+    def hits(out: str) -> list[tuple[str, float]]:
+        return [(h["id"], h["score"]) for h in json.loads(out)["hits"]]
+
+    assert hits(remote_search.stdout) == hits(local_search.stdout)
+    assert hits(remote_similar.stdout) == hits(local_similar.stdout)
+    assert json.loads(remote_show.stdout) == json.loads(local_show.stdout)
+
+    removed_remote = None
+    with running_server(home):
+        removed_remote = cli(home, "recipe", "rm", "cli-via-server")
+    assert removed_remote.returncode == 0, removed_remote.stderr
+    assert cli(home, "show", "cli-via-server").returncode == 1
+
+
+def test_concurrent_searches_and_writes(live_server: tuple[str, Path]) -> None:
+    url, _ = live_server
+    n_writes, n_searches = 24, 96
+
+    def write(i: int) -> int:
+        with httpx.Client(base_url=url, headers={"X-API-Key": API_KEY}, timeout=30) as http:
+            body = recipe_body(f"concurrent-{i}", title=f"Concurrent recipe number {i}")
+            return http.post("/v1/recipes", json=body).status_code
+
+    def search(i: int) -> int:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            r = http.get("/v1/search", params={"q": f"drift monitoring {i}", "k": 5})
+            return r.status_code if r.json()["hits"] else -1
+
+    jobs = [(write, i) for i in range(n_writes)] + [(search, i) for i in range(n_searches)]
+    jobs.sort(key=lambda j: j[1] % 7)  # interleave writes and searches
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda j: (j[0].__name__, j[0](j[1])), jobs))
+    assert [c for c in codes if c[0] == "write"] == [("write", 201)] * n_writes
+    assert all(code == 200 for name, code in codes if name == "search")
+    with httpx.Client(base_url=url) as http:
+        for i in range(n_writes):
+            item = http.get(f"/v1/items/concurrent-{i}").json()
+            assert item["recipe"]["title"] == f"Concurrent recipe number {i}"
+
+
+def test_startup_notes_and_client_url(fake_settings: Settings) -> None:
+    notes = startup_notes(fake_settings, "0.0.0.0")
+    assert any("writes are disabled" in n for n in notes)
+    assert any("MLKB_API_READ_KEY" in n for n in notes)
+    keyed = Settings(api_key=API_KEY)
+    assert startup_notes(keyed, "127.0.0.1") == []
+    assert client_url("0.0.0.0", 8765) == "http://127.0.0.1:8765"
+    assert client_url("::", 1) == "http://[::1]:1"
