@@ -20,17 +20,27 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling us once it listens (and on which port)."""
+    """uvicorn's server, telling us once it listens (and on which port) and once it has
+    stopped. uvicorn re-raises SIGTERM/SIGINT after shutting down, so clean-up that must
+    happen (closing the store, withdrawing the announcement) runs in ``shutdown``."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[int], None]) -> None:
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[int], None],
+                 on_stopped: Callable[[], None]) -> None:
         super().__init__(config)
         self._on_started = on_started
+        self._on_stopped = on_stopped
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started and self.servers:
             port = int(self.servers[0].sockets[0].getsockname()[1])
             self._on_started(port)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().shutdown(sockets)
+        finally:
+            self._on_stopped()
 
 
 def client_url(host: str, port: int) -> str:
@@ -67,6 +77,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765,
 
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
     kb = KnowledgeBase(settings)  # takes the embedded store's lock, or fails naming the holder
+    closed = False
+
+    def stop() -> None:
+        nonlocal closed
+        if not closed:
+            closed = True
+            withdraw(settings)
+            kb.close()
+
     try:
         warm_up(kb)
         app = create_app(settings, kb=kb, host=host)
@@ -81,10 +100,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765,
             for note in startup_notes(settings, host):
                 say(f"note: {note}")
 
-        _Server(config, started).run()
+        _Server(config, started, stop).run()
     finally:
-        withdraw(settings)
-        kb.close()
+        stop()
 
 
 def serve_mcp_stdio(kb: Any, settings: Settings) -> None:

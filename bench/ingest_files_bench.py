@@ -93,9 +93,10 @@ def run_baseline(corpus: Path, workdir: Path) -> tuple[int, float]:
     from sentence_transformers import SentenceTransformer
 
     from mlkb.chunking import chunk_markdown
+    from mlkb.embed.model import resolve_model_path
     from mlkb.settings import DEFAULT_MODEL
 
-    model = SentenceTransformer(DEFAULT_MODEL, device="cpu")
+    model = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu")
     client = QdrantClient(path=str(workdir / "qdrant"))
     client.create_collection("bench", vectors_config=models.VectorParams(
         size=model.get_sentence_embedding_dimension(), distance=models.Distance.COSINE))

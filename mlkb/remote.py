@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from mlkb import errors
 from mlkb.records import is_document_id
 from mlkb.schema import AddResult, DocumentView, Recipe, SearchRequest, SearchResult
@@ -89,6 +87,9 @@ class RemoteKnowledgeBase:
     def __init__(self, url: str, settings: Settings, *, timeout: float = 30.0) -> None:
         self.url = url
         self.settings = settings
+        import httpx  # ~0.1 s; only needed when a server is in use
+
+        self._httpx = httpx
         headers = {}
         key = settings.api_key or settings.api_read_key
         if key is not None:
@@ -98,7 +99,7 @@ class RemoteKnowledgeBase:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+        except self._httpx.HTTPError as exc:
             raise errors.StoreUnavailable(
                 f"cannot reach mlkb serve at {self.url} ({exc.__class__.__name__}); "
                 "start it with `mlkb serve`, or unset MLKB_API_URL"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
@@ -114,6 +113,8 @@ def document_markdown(doc: DocumentView, *, full: bool = False) -> str:
 
 def print_item(item: Recipe | DocumentView, *, full: bool = False) -> None:
     """A recipe or document rendered as markdown."""
+    from rich.markdown import Markdown  # markdown-it costs ~0.1 s; only `show` needs it
+
     text = recipe_markdown(item) if isinstance(item, Recipe) else document_markdown(item, full=full)
     console.print(Markdown(text))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -50,8 +51,12 @@ def server_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(home: Path, *, timeout: float = 60, **env: str) -> Iterator[str]:
-    """``mlkb serve`` as a real process on a free port; killed on exit whatever happens."""
+def running_server(home: Path, *, template: Path | None = None, timeout: float = 60,
+                   **env: str) -> Iterator[str]:
+    """``mlkb serve`` as a real process on a free port; killed on exit whatever happens.
+    ``template``: a seeded store folder copied in first (seeding anew takes seconds)."""
+    if template is not None and not (home / "stores" / "mlkb").exists():
+        shutil.copytree(template, home / "stores" / "mlkb")
     port = free_port()
     log = (home.parent / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(

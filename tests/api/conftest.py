@@ -72,9 +72,10 @@ def writer(client: TestClient) -> TestClient:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path
+                ) -> Iterator[tuple[str, Path]]:
     """One real server per module: (url, its MLKB_HOME)."""
     home = tmp_path_factory.mktemp("served") / "home"
     home.mkdir()
-    with running_server(home) as url:
+    with running_server(home, template=seeded_template) as url:
         yield url, home

@@ -34,11 +34,12 @@ def test_real_server_reads_writes_and_announces(live_server: tuple[str, Path]) -
         assert 'route="/v1/search"' in http.get("/metrics").text
 
 
-def test_cli_goes_through_the_server_with_the_same_output(tmp_path: Path) -> None:
+def test_cli_goes_through_the_server_with_the_same_output(tmp_path: Path,
+                                                         seeded_template: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     (tmp_path / "r.yaml").write_text(json.dumps(recipe_body("cli-via-server")))
-    with running_server(home):
+    with running_server(home, template=seeded_template):
         # the store is held by the server; these would fail with StoreLocked if opened
         added = cli(home, "recipe", "add", str(tmp_path / "r.yaml"))
         assert added.returncode == 0, added.stderr
@@ -64,11 +65,10 @@ def test_cli_goes_through_the_server_with_the_same_output(tmp_path: Path) -> Non
     assert hits(remote_similar.stdout) == hits(local_similar.stdout)
     assert json.loads(remote_show.stdout) == json.loads(local_show.stdout)
 
-    removed_remote = None
     with running_server(home):
-        removed_remote = cli(home, "recipe", "rm", "cli-via-server")
-    assert removed_remote.returncode == 0, removed_remote.stderr
-    assert cli(home, "show", "cli-via-server").returncode == 1
+        removed = cli(home, "recipe", "rm", "cli-via-server")
+        assert removed.returncode == 0, removed.stderr
+        assert cli(home, "show", "cli-via-server").returncode == 1
 
 
 def test_concurrent_searches_and_writes(live_server: tuple[str, Path]) -> None:

@@ -1,0 +1,123 @@
+"""MCP tools through the MCP client: in process, over streamable HTTP and over stdio."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from api_helpers import API_KEY, recipe_body, server_env
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from api.mcp_tools import build_mcp
+from mlkb import KnowledgeBase, Settings
+
+TOOLS = {"mlkb_find", "mlkb_similar", "mlkb_get", "mlkb_store_recipe"}
+
+
+async def _agent_session(client: Client) -> dict[str, Any]:
+    """What an agent does: list tools, find, read, look for similar, store, read back."""
+    out: dict[str, Any] = {}
+    tools = (await client.list_tools()).tools
+    out["tools"] = {t.name: t for t in tools}
+    found = await client.call_tool("mlkb_find", {"query": "data drift monitoring", "k": 3,
+                                                 "kind": ["recipe"]})
+    out["find"] = found
+    first = found.structured_content["hits"][0]["id"] if found.structured_content else None
+    out["get"] = await client.call_tool("mlkb_get", {"id": first})
+    out["similar"] = await client.call_tool("mlkb_similar", {"id": first, "k": 2})
+    out["store"] = await client.call_tool("mlkb_store_recipe",
+                                          {"recipe": recipe_body("mcp-stored")})
+    out["readback"] = await client.call_tool("mlkb_get", {"id": "mcp-stored"})
+    out["missing"] = await client.call_tool("mlkb_get", {"id": "no-such-recipe"})
+    out["invalid"] = await client.call_tool("mlkb_store_recipe",
+                                            {"recipe": recipe_body("Not A Slug")})
+    return out
+
+
+def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
+    assert set(out["tools"]) == TOOLS
+    assert "mlkb_get" in (out["tools"]["mlkb_find"].description or "")
+    assert out["tools"]["mlkb_find"].annotations.read_only_hint is True
+    hits = out["find"].structured_content["hits"]
+    assert not out["find"].is_error and len(hits) == 3 and all(h["kind"] == "recipe" for h in hits)
+    assert out["get"].structured_content["type"] == "recipe"
+    assert out["get"].structured_content["recipe"]["solution"]
+    similar = out["similar"].structured_content["hits"]
+    assert len(similar) == 2 and hits[0]["id"] not in [h["id"] for h in similar]
+    if stored:
+        assert out["store"].structured_content == {"id": "mcp-stored", "status": "new", "chunks": 0}
+        assert out["readback"].structured_content["recipe"]["id"] == "mcp-stored"
+    assert out["missing"].is_error and "not_found" in out["missing"].content[0].text
+    assert out["invalid"].is_error and "id" in out["invalid"].content[0].text
+
+
+def test_tools_in_process(fake_kb: KnowledgeBase, fake_settings: Settings) -> None:
+    server = build_mcp(lambda: fake_kb, fake_settings)
+
+    async def main() -> dict[str, Any]:
+        async with Client(server) as client:
+            return await _agent_session(client)
+
+    _check_session(anyio.run(main))
+
+
+def test_get_document_is_cut_at_max_chars(fake_kb: KnowledgeBase, fake_settings: Settings) -> None:
+    from mlkb import Document, Kind
+
+    fake_kb.add_document(Document(id="doc:long", kind=Kind.note, source="doc", title="Long",
+                                  text="word " * 3000))
+    server = build_mcp(lambda: fake_kb, fake_settings)
+
+    async def main() -> Any:
+        async with Client(server) as client:
+            return await client.call_tool("mlkb_get", {"id": "doc:long", "max_chars": 1000})
+
+    doc = anyio.run(main).structured_content["document"]
+    assert doc["truncated"] is True and len(doc["text"]) == 1000
+
+
+def test_tools_over_streamable_http(live_server: tuple[str, Path]) -> None:
+    url, _ = live_server
+
+    async def main() -> tuple[dict[str, Any], Any]:
+        async with httpx2.AsyncClient(headers={"X-API-Key": API_KEY}) as http:
+            async with Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
+                out = await _agent_session(client)
+        async with Client(f"{url}/mcp") as keyless:  # reads work, writes need the key
+            denied = await keyless.call_tool("mlkb_store_recipe",
+                                             {"recipe": recipe_body("mcp-denied")})
+        return out, denied
+
+    out, denied = anyio.run(main)
+    _check_session(out)
+    assert denied.is_error and "unauthorized" in denied.content[0].text
+    assert httpx2.get(f"{url}/v1/items/mcp-denied").status_code == 404
+    assert httpx2.get(f"{url}/v1/items/mcp-stored").status_code == 200
+
+
+@pytest.mark.parametrize("with_server", [False])
+def test_tools_over_stdio(tmp_path: Path, seeded_template: Path, with_server: bool) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_template, home / "stores" / "mlkb")
+    params = StdioServerParameters(command=sys.executable, args=["-m", "mlkb.cli", "mcp"],
+                                   env=server_env(home), cwd=tmp_path)
+
+    async def main() -> dict[str, Any]:
+        with (tmp_path / "stderr.log").open("w") as errlog:
+            async with Client(params, read_timeout_seconds=60) as client:
+                return await _agent_session(client)
+
+    _check_session(anyio.run(main))
+    # stored by the stdio server into the local store
+    kb = KnowledgeBase(Settings(home=home, embed_model="fake"), seed=False)
+    try:
+        assert kb.get("mcp-stored").id == "mcp-stored"
+    finally:
+        kb.close()
