@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.auth import HEADER
@@ -19,6 +20,7 @@ from api.limits import DEFAULT_MAX_BODY, BodyLimitMiddleware
 from api.mcp_tools import build_mcp
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import documents, ingest, items, recipes, search, service
+from api.schemas import ErrorOut
 from mlkb import __version__
 from mlkb.kb import KnowledgeBase
 from mlkb.settings import Settings
@@ -29,6 +31,13 @@ and the literature they come from. Writes need `X-API-Key` (the server's `MLKB_A
 reads need it only when the server sets `MLKB_API_READ_KEY`. Errors are JSON
 `{"error": <code>, "detail": <message>}`. MCP tools for agents are served at `/mcp`.
 """
+
+
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "A request that cannot be read (e.g. not UTF-8)."},
+    413: {"model": ErrorOut, "description": "The body is larger than the limit (1 MB)."},
+    422: {"model": ErrorOut, "description": "Invalid parameters or body."},
+}
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -51,15 +60,18 @@ def create_app(
     """
     settings = settings or Settings()
     mcp = build_mcp(lambda: app.state.kb, settings)
-    mcp.streamable_http_app(
-        streamable_http_path="/mcp", stateless_http=True, json_response=True, host=host,
-        max_request_body_size=max_body_bytes,
-    )
+    mcp_endpoint = _McpEndpoint()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         owned = kb is None
         app.state.kb = kb if kb is not None else KnowledgeBase(settings)
+        # A session manager runs once; a fresh one per start keeps the app restartable.
+        mcp.streamable_http_app(
+            streamable_http_path="/mcp", stateless_http=True, json_response=True, host=host,
+            max_request_body_size=max_body_bytes,
+        )
+        mcp_endpoint.handler = StreamableHTTPASGIApp(mcp.session_manager)
         try:
             async with mcp.session_manager.run():
                 yield
@@ -74,6 +86,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        responses=COMMON_ERRORS,
     )
     app.state.settings = settings
     app.state.kb = kb
@@ -84,7 +97,7 @@ def create_app(
     for module in (search, items, recipes, documents, ingest, service):
         app.include_router(module.router)
     app.router.routes.append(
-        Route("/mcp", endpoint=StreamableHTTPASGIApp(mcp.session_manager), name="mcp")
+        Route("/mcp", endpoint=mcp_endpoint, name="mcp")
     )
 
     if settings.cors_origins:
@@ -96,6 +109,19 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
+
+
+class _McpEndpoint:
+    """ASGI endpoint for ``/mcp`` that forwards to the running session manager."""
+
+    handler: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.handler is None:
+            response = errors.error_response(503, "unavailable", "MCP is not running yet")
+            await response(scope, receive, send)
+            return
+        await self.handler(scope, receive, send)
 
 
 def _ingest(kb: KnowledgeBase, source: str, params: dict[str, Any], progress: Any) -> Any:

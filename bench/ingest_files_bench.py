@@ -98,8 +98,9 @@ def run_baseline(corpus: Path, workdir: Path) -> tuple[int, float]:
 
     model = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu")
     client = QdrantClient(path=str(workdir / "qdrant"))
+    dim = getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)()
     client.create_collection("bench", vectors_config=models.VectorParams(
-        size=model.get_sentence_embedding_dimension(), distance=models.Distance.COSINE))
+        size=dim, distance=models.Distance.COSINE))
     started = time.perf_counter()
     texts = [c.text for path in sorted(corpus.glob("*.md"))
              for c in chunk_markdown(path.name, path.read_text())]

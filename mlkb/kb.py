@@ -75,13 +75,17 @@ class KnowledgeBase:
         meta = self.store.meta()
         if meta is None:
             self.store.create(CollectionMeta(model=self.embedder.name, dim=self.embedder.dim))
-            if seed:
-                from mlkb.seeds import shipped_recipes
+            meta = self.store.meta()
+        # A new store is seeded, and so is an empty one: a process killed after creating
+        # the collection but before writing the seeds (one batch) leaves an empty store.
+        if seed and meta is not None and meta.model == self.embedder.name \
+                and self.store.count() == 0:
+            from mlkb.seeds import shipped_recipes
 
-                recipes = shipped_recipes()
-                log.info("seeding the new store with %d curated recipes", len(recipes))
-                self.add_recipes(recipes, source="seed", replace=True)
-        elif check_model and meta.model != self.embedder.name:
+            recipes = shipped_recipes()
+            log.info("seeding the new store with %d curated recipes", len(recipes))
+            self.add_recipes(recipes, source="seed", replace=True)
+        elif check_model and meta is not None and meta.model != self.embedder.name:
             raise ModelMismatch(
                 f"the store was built with the embedding model {meta.model!r} ({meta.dim}-d) "
                 f"but MLKB_EMBED_MODEL is {self.embedder.name!r}; run `mlkb reindex` to rebuild "

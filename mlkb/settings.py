@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     """API key for the Qdrant server named by ``MLKB_QDRANT_URL``."""
 
+    qdrant_connect_attempts: int = Field(default=5, ge=1, le=100)
+    """Tries to reach the Qdrant server at start-up (it may still be starting)."""
+
+    qdrant_connect_backoff: float = Field(default=0.5, ge=0)
+    """Seconds before the second try; doubles on each further one."""
+
     collection: str = "mlkb"
     """Collection name (server) or store folder name under ``MLKB_HOME`` (embedded)."""
 

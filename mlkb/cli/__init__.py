@@ -13,10 +13,10 @@ import os
 # use (about 0.2 s); mlkb uses none.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-import typer  # noqa: E402
+import typer
 
-from mlkb.cli import admin, recipes, search  # noqa: E402
-from mlkb.cli._common import fail  # noqa: E402
+from mlkb.cli import admin, recipes, search
+from mlkb.cli._common import fail
 
 app = typer.Typer(
     name="mlkb",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from mlkb.cli import eval_cmds, ingest_cmds, serve_cmds, tui_cmds
+from mlkb.cli import eval_cmds, ingest_cmds, serve_cmds, snapshot_cmds, tui_cmds
 
 
 def register(app: typer.Typer) -> None:
@@ -17,3 +17,4 @@ def register(app: typer.Typer) -> None:
     serve_cmds.register(app)
     tui_cmds.register(app)
     eval_cmds.register(app)
+    snapshot_cmds.register(app)

@@ -41,7 +41,7 @@ def export_onnx(st_model: Any, folder: Path) -> None:
 
     transformer = st_model[0].auto_model
     pooling = st_model[1] if len(st_model) > 1 else None
-    mode = getattr(pooling, "pooling_mode_cls_token", False) and "cls" or "mean"
+    mode = (getattr(pooling, "pooling_mode_cls_token", False) and "cls") or "mean"
     normalize = any(type(m).__name__ == "Normalize" for m in st_model)
     max_len = int(getattr(st_model, "max_seq_length", 256) or 256)
 
@@ -112,9 +112,7 @@ def export_onnx(st_model: Any, folder: Path) -> None:
 
 def embedding_dimension(st_model: Any) -> int:
     """The model's output dimension (the method was renamed in sentence-transformers 6)."""
-    getter = getattr(st_model, "get_embedding_dimension", None) or getattr(
-        st_model, "get_sentence_embedding_dimension"
-    )
+    getter = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension
     return int(getter())
 
 

@@ -25,6 +25,8 @@ from mlkb.store.base import (
 from mlkb.store.lock import StoreLock
 
 _META_FILE = "mlkb-collection.json"
+META_FILE = _META_FILE
+"""The file that records a collection's model and marks it complete (written last)."""
 _SHARD = "shard"
 _SCHEMA_TYPES = {
     "keyword": qe.PayloadSchemaType.Keyword,
@@ -189,6 +191,13 @@ class EdgeStore:
     def flush(self) -> None:
         if self._shard is not None:
             self._shard.flush()
+
+    def release_shard(self) -> None:
+        """Flush and close the shard but keep the lock (to replace the folder's files)."""
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
 
     def close(self) -> None:
         try:

@@ -12,7 +12,9 @@ def open_store(settings: Settings) -> Store:
         from mlkb.store.server import ServerStore, connect
 
         key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return ServerStore(connect(settings.qdrant_url, key), settings.collection)
+        client = connect(settings.qdrant_url, key, attempts=settings.qdrant_connect_attempts,
+                         backoff=settings.qdrant_connect_backoff)
+        return ServerStore(client, settings.collection)
     from mlkb.store.edge import EdgeStore
 
     return EdgeStore(settings.store_path)

@@ -40,7 +40,11 @@ def connect(url: str, api_key: str | None, *, attempts: int = 5, backoff: float 
         return QdrantClient(":memory:")
     if url.startswith("path:"):
         return QdrantClient(path=url.removeprefix("path:"))
-    client = QdrantClient(url=url, api_key=api_key, timeout=10)
+    with warnings.catch_warnings():
+        # plain HTTP with a key is the norm inside a private network (docker-compose);
+        # the warning would break the CLI's one-line output on every start
+        warnings.filterwarnings("ignore", message="Api key is used with an insecure connection")
+        client = QdrantClient(url=url, api_key=api_key, timeout=10)
     for attempt in range(attempts):
         try:
             client.get_collections()

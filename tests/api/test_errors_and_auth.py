@@ -12,6 +12,8 @@ from api import create_app
 from api.auth import key_matches
 from mlkb import KnowledgeBase, Settings
 
+JSON = {"content-type": "application/json"}
+
 
 @pytest.fixture
 def no_key_client(fake_settings: Settings, fake_kb: KnowledgeBase) -> Iterator[TestClient]:
@@ -107,7 +109,8 @@ def test_query_length_limit(ro_client: TestClient) -> None:
     ("GET", "/v1/search", {"params": {"q": "x", "kind": "poem"}}),
     ("GET", "/v1/search", {"params": {"q": "x", "published_from": "yesterday"}}),
     ("GET", "/v1/search", {"params": {"q": "   "}}),
-    ("POST", "/v1/search", {"content": b"{not json", "headers": {"content-type": "application/json"}}),
+    ("POST", "/v1/search", {"content": b"{not json", "headers": JSON}),
+    ("POST", "/v1/search", {"content": b"\x17\xff", "headers": JSON}),
     ("POST", "/v1/search", {"json": ["a", "list"]}),
     ("POST", "/v1/search", {"json": {"query": "x", "unknown": 1}}),
     ("POST", "/v1/search", {"json": {"query": 5}}),

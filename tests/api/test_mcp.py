@@ -8,7 +8,6 @@ from typing import Any
 
 import anyio
 import httpx2
-import pytest
 from api_helpers import API_KEY, recipe_body, server_env
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -85,9 +84,11 @@ def test_tools_over_streamable_http(live_server: tuple[str, Path]) -> None:
     url, _ = live_server
 
     async def main() -> tuple[dict[str, Any], Any]:
-        async with httpx2.AsyncClient(headers={"X-API-Key": API_KEY}) as http:
-            async with Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
-                out = await _agent_session(client)
+        async with (
+            httpx2.AsyncClient(headers={"X-API-Key": API_KEY}) as http,
+            Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
+        ):
+            out = await _agent_session(client)
         async with Client(f"{url}/mcp") as keyless:  # reads work, writes need the key
             denied = await keyless.call_tool("mlkb_store_recipe",
                                              {"recipe": recipe_body("mcp-denied")})
@@ -100,8 +101,7 @@ def test_tools_over_streamable_http(live_server: tuple[str, Path]) -> None:
     assert httpx2.get(f"{url}/v1/items/mcp-stored").status_code == 200
 
 
-@pytest.mark.parametrize("with_server", [False])
-def test_tools_over_stdio(tmp_path: Path, seeded_template: Path, with_server: bool) -> None:
+def test_tools_over_stdio(tmp_path: Path, seeded_template: Path) -> None:
     import shutil
 
     home = tmp_path / "home"
@@ -110,9 +110,8 @@ def test_tools_over_stdio(tmp_path: Path, seeded_template: Path, with_server: bo
                                    env=server_env(home), cwd=tmp_path)
 
     async def main() -> dict[str, Any]:
-        with (tmp_path / "stderr.log").open("w") as errlog:
-            async with Client(params, read_timeout_seconds=60) as client:
-                return await _agent_session(client)
+        async with Client(params, read_timeout_seconds=60) as client:
+            return await _agent_session(client)
 
     _check_session(anyio.run(main))
     # stored by the stdio server into the local store

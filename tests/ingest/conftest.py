@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from ingest_fakes import FakeService
+from ingest_fakes import FakeService, service_settings
 
 from mlkb import KnowledgeBase, Settings
 from mlkb.embed.fake import FakeEmbedder
@@ -19,26 +18,6 @@ def service() -> Iterator[FakeService]:
     server = FakeService()
     yield server
     server.close()
-
-
-def service_settings(base: str, **overrides: Any) -> Settings:
-    """Settings with every service URL at ``base``, keys set, and quick retries."""
-    values: dict[str, Any] = {
-        "embed_model": "fake",
-        "arxiv_api_url": f"{base}/api/query",
-        "firecrawl_api_url": base,
-        "tavily_api_url": base,
-        "hf_endpoint": base,
-        "firecrawl_api_key": "fc-test-key",
-        "tavily_api_key": "tvly-test-key",
-        "http_timeout": 5.0,
-        "http_retries": 2,
-        "retry_backoff": 0.01,
-        "arxiv_delay": 0.0,
-        "crawl_poll_interval": 0.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from mlkb.settings import Settings
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -127,6 +129,26 @@ class FakeService:
         handler.end_headers()
         if method != "HEAD":
             handler.wfile.write(data)
+
+
+def service_settings(base: str, **overrides: Any) -> Settings:
+    """Settings with every service URL at ``base``, keys set, and quick retries."""
+    values: dict[str, Any] = {
+        "embed_model": "fake",
+        "arxiv_api_url": f"{base}/api/query",
+        "firecrawl_api_url": base,
+        "tavily_api_url": base,
+        "hf_endpoint": base,
+        "firecrawl_api_key": "fc-test-key",
+        "tavily_api_key": "tvly-test-key",
+        "http_timeout": 5.0,
+        "http_retries": 2,
+        "retry_backoff": 0.01,
+        "arxiv_delay": 0.0,
+        "crawl_poll_interval": 0.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
 
 
 def closed_port_url() -> str:

@@ -6,8 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import service_settings
-from ingest_fakes import FakeService, Reply, closed_port_url
+from ingest_fakes import FakeService, Reply, closed_port_url, service_settings
 
 from ingest import Failure, IngestReport, run
 from ingest.pipeline import store

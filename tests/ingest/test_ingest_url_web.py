@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import service_settings
-from ingest_fakes import FakeService, Reply, fixture
+from ingest_fakes import FakeService, Reply, fixture, service_settings
 
 from ingest import run
 from mlkb import KnowledgeBase, SearchRequest

@@ -1,0 +1,101 @@
+"""Ingest jobs over REST (the files source, on files under tmp_path) and the job runner."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.jobs import JobRunner
+from mlkb.errors import SourceError
+
+
+def _wait(client: TestClient, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/v1/ingest/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.05)
+
+
+def test_ingest_files_job(writer: TestClient, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "mixed-precision.md").write_text(
+        "# Mixed precision\n\nUse bf16 autocast and a dynamic loss scaler for fp16.\n")
+    (notes / "sharding.md").write_text(
+        "# Sharded optimisers\n\nZeRO stage 2 shards gradients and optimizer states.\n")
+    r = writer.post("/v1/ingest/files", json={"paths": ["notes"], "root": str(tmp_path)})
+    assert r.status_code == 202
+    accepted = r.json()
+    assert accepted["status"] in ("queued", "running", "done")
+
+    job = _wait(writer, accepted["job_id"])
+    assert job["status"] == "done", job
+    assert job["report"]["new"] == 2 and job["report"]["chunks"] >= 2
+    assert job["report"]["failed"] == [] and job["finished"] >= job["started"]
+
+    hits = writer.get("/v1/search", params={"q": "ZeRO shards optimizer states",
+                                            "kind": "note"}).json()["hits"]
+    assert hits and hits[0]["id"].startswith("file:") and "sharding" in hits[0]["id"]
+
+    again = _wait(writer, writer.post("/v1/ingest/files", json={
+        "paths": ["notes"], "root": str(tmp_path)}).json()["job_id"])
+    assert again["report"]["unchanged"] == 2 and again["report"]["new"] == 0
+
+
+def test_bad_ingest_requests_fail_at_once(writer: TestClient, tmp_path: Path) -> None:
+    missing = writer.post("/v1/ingest/files", json={"paths": [str(tmp_path / "nope.md")]})
+    assert missing.status_code == 400 and missing.json()["error"] == "bad_input"
+    empty = writer.post("/v1/ingest/files", json={"paths": []})
+    assert empty.status_code == 400 and "paths" in empty.json()["detail"]
+    extra = writer.post("/v1/ingest/files", json={"paths": ["x"], "bogus": 1})
+    assert extra.status_code == 400
+    unknown = writer.post("/v1/ingest/gopher", json={})
+    assert unknown.status_code == 422 and unknown.json()["error"] == "invalid_request"
+    assert writer.get("/v1/ingest/jobs/no-such-job").status_code == 404
+
+
+def test_ingest_needs_the_write_key(client: TestClient, tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# A\n\ntext\n")
+    r = client.post("/v1/ingest/files", json={"paths": ["a.md"], "root": str(tmp_path)})
+    assert r.status_code == 401
+
+
+def test_runner_runs_one_job_at_a_time_and_reports_failures() -> None:
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def run(source: str, params: dict[str, Any], progress: Any) -> dict[str, Any]:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        progress({"done": 1})
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        if params.get("fail"):
+            raise SourceError("the service answered 503 after 4 retries; try later")
+        return {"new": params["n"]}
+
+    runner = JobRunner(run)
+    jobs = [runner.submit("files", {"n": i}) for i in range(4)]
+    bad = runner.submit("arxiv", {"fail": True})
+    deadline = time.monotonic() + 10
+    while any(runner.get(j.job_id)["status"] != "done" for j in jobs) or \
+            runner.get(bad.job_id)["status"] != "failed":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    runner.close()
+    assert peak == 1
+    assert [runner.get(j.job_id)["report"] for j in jobs] == [{"new": i} for i in range(4)]
+    assert runner.get(jobs[0].job_id)["progress"] == {"done": 1}
+    failed = runner.get(bad.job_id)
+    assert failed["error"] == {"error": "source_error",
+                               "detail": "the service answered 503 after 4 retries; try later"}

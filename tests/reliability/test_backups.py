@@ -1,0 +1,130 @@
+"""Backups: ``mlkb export``/``import`` and ``mlkb snapshot create``/``restore`` round-trip a
+store exactly: every point's id, payload and vectors."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlkb import Document, KnowledgeBase, Recipe, Settings
+from mlkb.embed.fake import FakeEmbedder
+from tests.cli_runner import run_cli
+
+
+def _fill(kb: KnowledgeBase) -> None:
+    docs = [
+        Document(id=f"file:notes/{i}.md", kind="note", source="file", title=f"Note {i}",
+                 text=f"# Note {i}\n\n" + "learning rate warmup and drift. " * (40 + 30 * i))
+        for i in range(4)
+    ]
+    list(kb.add_documents(docs))
+    kb.add_recipe(Recipe(id="my-own-fix", title="My own fix", area="training",
+                         problem="loss spikes after warmup", solution="1. Clip gradients."))
+
+
+def _everything(home: Path, *, vectors: bool = True) -> dict[str, Any]:
+    settings = Settings(home=home, embed_model="fake", seed_on_first_use=False)
+    with KnowledgeBase(settings, embedder=FakeEmbedder()) as kb:
+        return {
+            p.id: (p.payload, [round(x, 6) for x in p.dense or []] if vectors else None,
+                   p.sparse)
+            for p in kb.iter_points(vectors=True)
+        }
+
+
+@pytest.fixture
+def filled(fake_kb: KnowledgeBase, isolated_home: Path) -> dict[str, Any]:
+    _fill(fake_kb)
+    fake_kb.close()
+    return _everything(isolated_home)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    return lambda *args: run_cli(capsys, *args)
+
+
+@pytest.mark.parametrize("carry_vectors", [True, False])
+def test_export_import_round_trip_is_exact(
+    filled: dict[str, Any], cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    carry_vectors: bool,
+) -> None:
+    assert len(filled) > 250
+    args = ["export", str(tmp_path / "all.jsonl")] + (["--vectors"] if carry_vectors else [])
+    assert cli(*args).code == 0
+    other = tmp_path / "other-home"
+    monkeypatch.setenv("MLKB_HOME", str(other))
+    monkeypatch.setenv("MLKB_SEED_ON_FIRST_USE", "false")
+    done = cli("import", str(tmp_path / "all.jsonl"))
+    assert done.code == 0, done.err
+    assert ("vectors reused" in done.out) is carry_vectors
+    assert _everything(other) == filled
+
+
+def test_snapshot_round_trip_and_overwrite_guard(
+    filled: dict[str, Any], cli, tmp_path: Path, isolated_home: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snap = tmp_path / "backups" / "snap.tar.gz"
+    made = cli("snapshot", "create", str(snap))
+    assert made.code == 0, made.err
+    assert f"{len(filled)} points" in made.out
+    with tarfile.open(snap) as tar:
+        names = tar.getnames()
+    assert names[0] == "mlkb-snapshot.json" and "store/shard" in names
+    assert not any(n.endswith(".mlkb.lock") for n in names)
+
+    # the store changes after the snapshot
+    assert cli("rm", "my-own-fix").code == 0
+    assert cli("rm", "file:notes/0.md").code == 0
+    changed = _everything(isolated_home)
+    assert changed != filled
+
+    refused = cli("snapshot", "restore", str(snap))
+    assert refused.code == 1 and "--force" in " ".join(refused.err.split())
+    assert _everything(isolated_home) == changed  # nothing touched
+
+    restored = cli("snapshot", "restore", str(snap), "--force")
+    assert restored.code == 0, restored.err
+    assert _everything(isolated_home) == filled
+    assert not (isolated_home / "stores" / "mlkb" / ".restore").exists()
+
+    # into a new home: no --force needed, and the store works for search
+    monkeypatch.setenv("MLKB_HOME", str(tmp_path / "fresh"))
+    assert cli("snapshot", "restore", str(snap)).code == 0
+    assert _everything(tmp_path / "fresh") == filled
+    found = cli("search", "loss spikes after warmup", "--json", "-k", "1")
+    assert found.code == 0 and "my-own-fix" in found.out
+
+
+def test_snapshot_errors_are_one_line(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MLKB_EMBED_MODEL", "fake")
+    bogus = tmp_path / "bogus.tar.gz"
+    bogus.write_bytes(b"not a tarball")
+    bad = cli("snapshot", "restore", str(bogus))
+    assert bad.code == 1 and "not an mlkb snapshot" in " ".join(bad.err.split()) and "Traceback" not in bad.err
+    missing = cli("snapshot", "create", str(tmp_path / "x.tar.gz"))
+    assert missing.code == 2 and "no store" in " ".join(missing.err.split())
+    monkeypatch.setenv("MLKB_QDRANT_URL", ":memory:")
+    server = cli("snapshot", "create", str(tmp_path / "x.tar.gz"))
+    assert server.code == 2 and "mlkb export" in " ".join(server.err.split())
+
+
+@pytest.mark.slow
+def test_snapshot_on_the_real_model_and_store(real_kb: KnowledgeBase, tmp_path: Path) -> None:
+    from mlkb.snapshot import create_snapshot, restore_snapshot
+
+    settings = real_kb.settings
+    before = real_kb.search("model drifts after deployment").hits
+    count = real_kb.stats()["points"]
+    real_kb.close()
+    info = create_snapshot(settings, tmp_path / "real.tar.gz")
+    assert info.points == count and info.model == real_kb.embedder.name
+    other = Settings(home=tmp_path / "restored")
+    restore_snapshot(other, tmp_path / "real.tar.gz")
+    with KnowledgeBase(other, embedder=real_kb.embedder) as kb:
+        after = kb.search("model drifts after deployment").hits
+    assert [(h.id, round(h.score, 5)) for h in after] == [(h.id, round(h.score, 5)) for h in before]
