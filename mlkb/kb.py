@@ -35,7 +35,7 @@ from mlkb.schema import (
     SearchRequest,
     SearchResult,
 )
-from mlkb.search import SearchTuning, similar_to, validate_query
+from mlkb.search import SearchTuning, search_request, similar_to, validate_query
 from mlkb.search import search as run_search
 from mlkb.settings import Settings
 from mlkb.store.base import CollectionMeta, Filters, Store, StoredPoint
@@ -216,14 +216,19 @@ class KnowledgeBase:
     ) -> Iterator[AddResult]:
         all_payloads = [p for _, _, payloads, _ in pending for p in payloads]
         points = self._points(all_payloads)
-        cursor = 0
-        for doc, _, payloads, status in pending:
-            mine = points[cursor : cursor + len(payloads)]
-            cursor += len(payloads)
-            with self._write_lock:
-                self.store.upsert(mine[1:])
+        heads, bodies = [], []
+        for point in points:
+            (heads if point.payload["position"] == 0 else bodies).append(point)
+        with self._write_lock:
+            # Bodies first, stale chunks next, heads (with the content hash) last: a crash
+            # anywhere leaves each document without its new hash, so a rerun redoes it.
+            for start in range(0, len(bodies), WRITE_BATCH):
+                self.store.upsert(bodies[start : start + WRITE_BATCH])
+            for doc, _, payloads, _ in pending:
                 self.store.delete(filters=Filters(doc_id=doc.id, min_position=len(payloads)))
-                self.store.upsert(mine[:1])
+            for start in range(0, len(heads), WRITE_BATCH):
+                self.store.upsert(heads[start : start + WRITE_BATCH])
+        for doc, _, payloads, status in pending:
             result = AddResult(id=doc.id, status=status, chunks=len(payloads))
             if on_result:
                 on_result(result)
@@ -233,7 +238,7 @@ class KnowledgeBase:
     def search(self, request: SearchRequest | str) -> SearchResult:
         """Hybrid search; a plain string searches everything with the defaults."""
         if isinstance(request, str):
-            request = SearchRequest(query=request)
+            request = search_request(query=request)
         return run_search(
             self.store, self.embedder, request, self.tuning,
             max_chars=self.settings.max_query_chars,

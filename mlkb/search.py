@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
 
 from mlkb.embed.base import DenseEmbedder
 from mlkb.embed.sparse import bm25_query
@@ -39,6 +42,17 @@ def validate_query(query: str, max_chars: int) -> str:
             "shorten it to the problem's key sentences"
         )
     return text
+
+
+def search_request(**fields: Any) -> SearchRequest:
+    """A SearchRequest, or InvalidQuery naming the field (a query with undecodable
+    bytes from the command line is not valid text, for example)."""
+    try:
+        return SearchRequest(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "request"
+        raise InvalidQuery(f"the search {where} is not valid: {err['msg']}") from None
 
 
 def filters_for(request: SearchRequest) -> Filters:

@@ -68,7 +68,10 @@ def create_snapshot(settings: Settings, target: Path) -> SnapshotInfo:
             )
         store.flush()
         info = SnapshotInfo(
-            path=str(target), collection=settings.collection, model=meta.model, dim=meta.dim,
+            path=str(target),
+            collection=settings.collection,
+            model=meta.model,
+            dim=meta.dim,
             points=store.count(),
             created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )

@@ -28,9 +28,9 @@ def search(
     Example: mlkb search "drift detection for pricing" --kind recipe -k 5
     """
     from mlkb.cli._render import print_hits, result_json
-    from mlkb.schema import SearchRequest
+    from mlkb.search import search_request
 
-    request = SearchRequest(
+    request = search_request(
         query=query, k=k, kind=kind or [], area=area or [], source=source or [], tag=tag or [],
         mode=mode,
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,7 +14,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 class FakeEmbedder:
-    """Bag of hashed words and character trigrams projected to ``dim`` dimensions."""
+    """Bag of hashed words, word pairs and stems projected to ``dim`` dimensions.
+
+    crc32 keeps it the same in every process (``hash()`` is salted per process).
+    """
 
     def __init__(self, dim: int = 64) -> None:
         self._dim = dim
@@ -28,18 +31,17 @@ class FakeEmbedder:
         return self._dim
 
     def _one(self, text: str) -> np.ndarray:
-        vec = np.zeros(self._dim, dtype=np.float32)
         words = _WORD.findall(text.lower())
-        feats = words + [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
-        for feat in feats:
-            h = hashlib.blake2b(feat.encode(), digest_size=8).digest()
-            idx = int.from_bytes(h[:4], "little") % self._dim
-            vec[idx] += 1.0 if h[4] & 1 else -1.0
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        feats = words + pairs + [w[:5] for w in words if len(w) > 5]
+        hashes = np.fromiter((zlib.crc32(f.encode()) for f in feats), dtype=np.uint32,
+                             count=len(feats))
+        signs = np.where(hashes >> 31, 1.0, -1.0)
+        vec = np.bincount(hashes % self._dim, weights=signs, minlength=self._dim)
         norm = float(np.linalg.norm(vec))
         if norm == 0.0:
-            vec[0] = 1.0
-            norm = 1.0
-        out: np.ndarray = vec / norm
+            vec[0], norm = 1.0, 1.0
+        out: np.ndarray = (vec / norm).astype(np.float32)
         return out
 
     def embed_documents(self, texts: Sequence[str]) -> Matrix:

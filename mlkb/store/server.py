@@ -34,17 +34,20 @@ _SCHEMA_TYPES = {
 }
 
 
-def connect(url: str, api_key: str | None, *, attempts: int = 5, backoff: float = 0.5) -> QdrantClient:
+def connect(
+    url: str, api_key: str | None, *, attempts: int = 5, backoff: float = 0.5
+) -> QdrantClient:
     """A client for ``url`` that has answered once; retries while a server is starting."""
     if url == ":memory:":
         return QdrantClient(":memory:")
     if url.startswith("path:"):
         return QdrantClient(path=url.removeprefix("path:"))
     with warnings.catch_warnings():
-        # plain HTTP with a key is the norm inside a private network (docker-compose);
-        # the warning would break the CLI's one-line output on every start
+        # Plain HTTP with a key is the norm inside a private network (docker-compose), and
+        # the version check runs in a background thread that warns when the server is
+        # down or refuses the key: both would break the CLI's one-line errors.
         warnings.filterwarnings("ignore", message="Api key is used with an insecure connection")
-        client = QdrantClient(url=url, api_key=api_key, timeout=10)
+        client = QdrantClient(url=url, api_key=api_key, timeout=10, check_compatibility=False)
     for attempt in range(attempts):
         try:
             client.get_collections()

@@ -29,27 +29,31 @@ def recipe_yaml(tmp_path: Path, slug: str, **fields: str) -> Path:
     return path
 
 
+def drift_recipe():  # type: ignore[no-untyped-def]
+    return next(r for r in shipped_recipes() if r.id == "drift-psi-pricing")
+
+
 def test_search_json_shape_uses_stable_ids(cli) -> None:  # type: ignore[no-untyped-def]
-    recipe = shipped_recipes()[0]
+    recipe = drift_recipe()
     result = cli("search", recipe.title, "--json", "-k", "3")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["query"] == recipe.title
+    assert recipe.id in [h["id"] for h in data["hits"]]
     hit = data["hits"][0]
-    assert hit["id"] == recipe.id
     assert {"id", "kind", "title", "score", "area", "source", "url", "snippet"} <= hit.keys()
     assert len(data["hits"]) == 3
 
 
 def test_search_text_output(cli) -> None:  # type: ignore[no-untyped-def]
-    recipe = shipped_recipes()[0]
+    recipe = drift_recipe()
     result = cli("search", recipe.title, "--area", recipe.area.value)
     assert result.code == 0
     assert recipe.id in result.out and "recipe" in result.out and "hits in" in result.out
 
 
 def test_show_and_similar(cli) -> None:  # type: ignore[no-untyped-def]
-    recipe = shipped_recipes()[0]
+    recipe = drift_recipe()
     shown = cli("show", recipe.id)
     assert shown.code == 0 and "Solution" in shown.out and "Problem" in shown.out
     data = json.loads(cli("show", recipe.id, "--json").out)

@@ -16,21 +16,32 @@ from tests.cli_runner import run_cli
 
 def _fill(kb: KnowledgeBase) -> None:
     docs = [
-        Document(id=f"file:notes/{i}.md", kind="note", source="file", title=f"Note {i}",
-                 text=f"# Note {i}\n\n" + "learning rate warmup and drift. " * (40 + 30 * i))
+        Document(
+            id=f"file:notes/{i}.md",
+            kind="note",
+            source="file",
+            title=f"Note {i}",
+            text=f"# Note {i}\n\n" + "learning rate warmup and drift. " * (40 + 30 * i),
+        )
         for i in range(4)
     ]
     list(kb.add_documents(docs))
-    kb.add_recipe(Recipe(id="my-own-fix", title="My own fix", area="training",
-                         problem="loss spikes after warmup", solution="1. Clip gradients."))
+    kb.add_recipe(
+        Recipe(
+            id="my-own-fix",
+            title="My own fix",
+            area="training",
+            problem="loss spikes after warmup",
+            solution="1. Clip gradients.",
+        )
+    )
 
 
 def _everything(home: Path, *, vectors: bool = True) -> dict[str, Any]:
     settings = Settings(home=home, embed_model="fake", seed_on_first_use=False)
     with KnowledgeBase(settings, embedder=FakeEmbedder()) as kb:
         return {
-            p.id: (p.payload, [round(x, 6) for x in p.dense or []] if vectors else None,
-                   p.sparse)
+            p.id: (p.payload, [round(x, 6) for x in p.dense or []] if vectors else None, p.sparse)
             for p in kb.iter_points(vectors=True)
         }
 
@@ -49,7 +60,10 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("carry_vectors", [True, False])
 def test_export_import_round_trip_is_exact(
-    filled: dict[str, Any], cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    filled: dict[str, Any],
+    cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
     carry_vectors: bool,
 ) -> None:
     assert len(filled) > 250
@@ -65,7 +79,10 @@ def test_export_import_round_trip_is_exact(
 
 
 def test_snapshot_round_trip_and_overwrite_guard(
-    filled: dict[str, Any], cli, tmp_path: Path, isolated_home: Path,  # type: ignore[no-untyped-def]
+    filled: dict[str, Any],
+    cli,
+    tmp_path: Path,
+    isolated_home: Path,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     snap = tmp_path / "backups" / "snap.tar.gz"
@@ -105,7 +122,11 @@ def test_snapshot_errors_are_one_line(cli, tmp_path: Path, monkeypatch: pytest.M
     bogus = tmp_path / "bogus.tar.gz"
     bogus.write_bytes(b"not a tarball")
     bad = cli("snapshot", "restore", str(bogus))
-    assert bad.code == 1 and "not an mlkb snapshot" in " ".join(bad.err.split()) and "Traceback" not in bad.err
+    assert (
+        bad.code == 1
+        and "not an mlkb snapshot" in " ".join(bad.err.split())
+        and "Traceback" not in bad.err
+    )
     missing = cli("snapshot", "create", str(tmp_path / "x.tar.gz"))
     assert missing.code == 2 and "no store" in " ".join(missing.err.split())
     monkeypatch.setenv("MLKB_QDRANT_URL", ":memory:")

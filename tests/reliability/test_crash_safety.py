@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,9 +153,10 @@ def test_ingest_files_killed_while_updating_a_store(
     documents grow, shrink and stay, so stale chunks must go and none may be lost."""
     notes = tmp_path / "notes"
     notes.mkdir()
-    write: Callable[[int, int, int], None] = lambda i, s, w: (notes / f"n{i}.md").write_text(
-        _text(i, s, w)
-    )
+
+    def write(i: int, sections: int, words: int) -> None:
+        (notes / f"n{i}.md").write_text(_text(i, sections, words))
+
     for i in range(16):
         write(i, 5, 40)
     first = tmp_path / "first"

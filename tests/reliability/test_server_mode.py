@@ -2,8 +2,8 @@
 bounded start-up errors for a wrong host, a wrong key, or a server that is still starting.
 
 The KnowledgeBase tests of ``tests/mlkb/test_kb.py`` run here again, unchanged, with
-``MLKB_QDRANT_URL`` pointing at qdrant-client's persistent local mode (the same client
-API as a server); only the tests about the embedded store's file lock are left out.
+``MLKB_QDRANT_URL`` pointing at qdrant-client's local mode (the same client API as a
+server); only the tests about the embedded store's file lock are left out.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -34,10 +34,15 @@ for _name in dir(kb_tests):
 
 
 @pytest.fixture
-def fake_settings(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The conftest's settings, on the server backend (used by fake_kb and empty_kb)."""
+def fake_settings(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Settings:
+    """The conftest's settings, on the server backend (used by fake_kb and empty_kb):
+    in memory, or persisted where a test reopens the store."""
+    persisted = "another_model" in request.node.name or "really" in request.node.name
+    url = f"path:{isolated_home / 'qdrant'}" if persisted else ":memory:"
     monkeypatch.setenv("MLKB_EMBED_MODEL", "fake")
-    monkeypatch.setenv("MLKB_QDRANT_URL", f"path:{isolated_home / 'qdrant'}")
+    monkeypatch.setenv("MLKB_QDRANT_URL", url)
     return Settings()
 
 
@@ -69,9 +74,12 @@ class _Qdrant(BaseHTTPRequestHandler):
 
     starting = 0
     status = 200
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
+        if self.path == "/":  # qdrant-client's version check
+            self._send(200, {"title": "qdrant - vector search engine", "version": "1.15.1"})
+            return
         type(self).seen.append(self.headers.get("api-key", ""))
         if type(self).starting > 0:
             type(self).starting -= 1
@@ -115,7 +123,10 @@ def _closed_port() -> int:
 def _cli(tmp_path: Path, **env: str) -> tuple[h.Result, float]:
     started = time.monotonic()
     proc = subprocess.run(
-        [h.PYTHON, "-c", h.MAIN, "stats"], cwd=tmp_path, capture_output=True, text=True,
+        [h.PYTHON, "-c", h.MAIN, "stats"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env=h.child_env(tmp_path / "home", MLKB_QDRANT_CONNECT_BACKOFF="0.05", **env),
         timeout=60,
     )

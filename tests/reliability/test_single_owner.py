@@ -26,8 +26,11 @@ time.sleep(120)
 
 def _holder(home: Path) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [h.PYTHON, "-c", HOLDER], env=h.child_env(home), stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
+        [h.PYTHON, "-c", HOLDER],
+        env=h.child_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc
