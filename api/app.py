@@ -68,7 +68,10 @@ def create_app(
         app.state.kb = kb if kb is not None else KnowledgeBase(settings)
         # A session manager runs once; a fresh one per start keeps the app restartable.
         mcp.streamable_http_app(
-            streamable_http_path="/mcp", stateless_http=True, json_response=True, host=host,
+            streamable_http_path="/mcp",
+            stateless_http=True,
+            json_response=True,
+            host=host,
             max_request_body_size=max_body_bytes,
         )
         mcp_endpoint.handler = StreamableHTTPASGIApp(mcp.session_manager)
@@ -91,18 +94,18 @@ def create_app(
     app.state.settings = settings
     app.state.kb = kb
     app.state.metrics = Metrics()
-    app.state.jobs = JobRunner(lambda source, params, progress: _ingest(
-        app.state.kb, source, params, progress))
+    app.state.jobs = JobRunner(
+        lambda source, params, progress: _ingest(app.state.kb, source, params, progress)
+    )
     errors.install(app)
     for module in (search, items, recipes, documents, ingest, service):
         app.include_router(module.router)
-    app.router.routes.append(
-        Route("/mcp", endpoint=mcp_endpoint, name="mcp")
-    )
+    app.router.routes.append(Route("/mcp", endpoint=mcp_endpoint, name="mcp"))
 
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins,
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=[HEADER, "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version"],
         )

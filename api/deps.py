@@ -13,7 +13,9 @@ from mlkb.kb import KnowledgeBase
 from mlkb.settings import Settings
 
 _key_header = APIKeyHeader(
-    name=HEADER, auto_error=False, scheme_name="ApiKey",
+    name=HEADER,
+    auto_error=False,
+    scheme_name="ApiKey",
     description="MLKB_API_KEY for writes; MLKB_API_READ_KEY (or MLKB_API_KEY) for reads when set.",
 )
 

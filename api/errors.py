@@ -20,9 +20,16 @@ from mlkb.errors import AuthError, MlkbError
 log = logging.getLogger("mlkb.api")
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
-    413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
     429: "too_many_requests",
 }
 
@@ -41,8 +48,9 @@ class InvalidRequest(MlkbError):
     code = "invalid_request"
 
 
-def error_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None
-                   ) -> JSONResponse:
+def error_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The one error shape."""
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 

@@ -111,8 +111,10 @@ class JobRunner:
         try:
             report = self._run(job.source, job.params, progress)
         except MlkbError as exc:
-            outcome: dict[str, Any] = {"status": "failed",
-                                       "error": {"error": exc.code, "detail": exc.message}}
+            outcome: dict[str, Any] = {
+                "status": "failed",
+                "error": {"error": exc.code, "detail": exc.message},
+            }
         except JobCancelled as exc:
             outcome = {"status": "failed", "error": {"error": "cancelled", "detail": str(exc)}}
         except Exception as exc:

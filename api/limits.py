@@ -11,8 +11,10 @@ DEFAULT_MAX_BODY = 1_000_000
 
 
 def _detail(max_bytes: int) -> str:
-    return (f"the request body is larger than {max_bytes:,} bytes; send less "
-            "(split documents, or ingest files with POST /v1/ingest/files)")
+    return (
+        f"the request body is larger than {max_bytes:,} bytes; send less "
+        "(split documents, or ingest files with POST /v1/ingest/files)"
+    )
 
 
 class _TooLarge(HTTPException):
@@ -67,11 +69,20 @@ class BodyLimitMiddleware:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({
-            "error": "payload_too_large",
-            "detail": _detail(self.max_bytes),
-        }).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        ]})
+        body = json.dumps(
+            {
+                "error": "payload_too_large",
+                "detail": _detail(self.max_bytes),
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -84,14 +84,17 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     def mlkb_find(
-        query: Annotated[str, Field(description="The problem in plain words, as you would ask "
-                                                "a senior ML engineer.")],
+        query: Annotated[
+            str,
+            Field(description="The problem in plain words, as you would ask a senior ML engineer."),
+        ],
         ctx: Context,
         k: KOpt = 5,
         kind: KindOpt = None,
         area: AreaOpt = None,
-        tag: Annotated[list[str] | None, Field(description="Only items with one of these tags.")]
-        = None,
+        tag: Annotated[
+            list[str] | None, Field(description="Only items with one of these tags.")
+        ] = None,
     ) -> SearchOut:
         """Search mlkb for recipes and literature about an ML engineering problem.
 
@@ -108,8 +111,13 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     def mlkb_similar(
-        id: Annotated[str, Field(description="A recipe id (slug) or a document id such as "
-                                             "arxiv:1706.03762, as returned by mlkb_find.")],
+        id: Annotated[
+            str,
+            Field(
+                description="A recipe id (slug) or a document id such as "
+                "arxiv:1706.03762, as returned by mlkb_find."
+            ),
+        ],
         ctx: Context,
         k: KOpt = 5,
         kind: KindOpt = None,
@@ -127,8 +135,9 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
     def mlkb_get(
         id: Annotated[str, Field(description="A recipe id or a document id from a hit.")],
         ctx: Context,
-        max_chars: Annotated[int, Field(ge=500, le=200_000,
-                                        description="Longest document text returned.")] = 20_000,
+        max_chars: Annotated[
+            int, Field(ge=500, le=200_000, description="Longest document text returned.")
+        ] = 20_000,
     ) -> ItemResult:
         """The full item behind a hit.
 
@@ -142,20 +151,45 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         if isinstance(item, Recipe):
             return ItemResult(type="recipe", recipe=RecipeOut.model_validate(item.model_dump()))
         text = item.text
-        return ItemResult(type="document", document=DocumentText(
-            id=item.id, kind=item.kind.value, source=item.source, title=item.title, url=item.url,
-            authors=item.authors, published=item.published.isoformat() if item.published else None,
-            tags=item.tags, text=text[:max_chars], truncated=len(text) > max_chars,
-        ))
+        return ItemResult(
+            type="document",
+            document=DocumentText(
+                id=item.id,
+                kind=item.kind.value,
+                source=item.source,
+                title=item.title,
+                url=item.url,
+                authors=item.authors,
+                published=item.published.isoformat() if item.published else None,
+                tags=item.tags,
+                text=text[:max_chars],
+                truncated=len(text) > max_chars,
+            ),
+        )
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False,
-                                             idempotent_hint=True, open_world_hint=False))
+    @server.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=False,
+        )
+    )
     def mlkb_store_recipe(
-        recipe: Annotated[RecipeIn, Field(description="The recipe: id (lowercase slug), title, "
-                                                      "area, problem, solution are required.")],
+        recipe: Annotated[
+            RecipeIn,
+            Field(
+                description="The recipe: id (lowercase slug), title, "
+                "area, problem, solution are required."
+            ),
+        ],
         ctx: Context,
-        replace: Annotated[bool, Field(description="Replace a different recipe with the same "
-                                                   "id (its version is bumped).")] = False,
+        replace: Annotated[
+            bool,
+            Field(
+                description="Replace a different recipe with the same id (its version is bumped)."
+            ),
+        ] = False,
     ) -> AddOut:
         """Store a recipe you have verified, so other agents and people find it.
 

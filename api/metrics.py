@@ -19,12 +19,17 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "mlkb_http_requests", "HTTP requests by method, route and status.",
-            ["method", "route", "status"], registry=self.registry,
+            "mlkb_http_requests",
+            "HTTP requests by method, route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "mlkb_http_request_duration_seconds", "Time to answer, by method and route.",
-            ["method", "route"], buckets=BUCKETS, registry=self.registry,
+            "mlkb_http_request_duration_seconds",
+            "Time to answer, by method and route.",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
         )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -87,8 +87,9 @@ class SearchOut(BaseModel):
     @classmethod
     def of(cls, result: SearchResult) -> SearchOut:
         """From the core's search result."""
-        return cls(query=result.query, hits=[HitOut.of(h) for h in result.hits],
-                   took_ms=result.took_ms)
+        return cls(
+            query=result.query, hits=[HitOut.of(h) for h in result.hits], took_ms=result.took_ms
+        )
 
 
 # -- items ------------------------------------------------------------------------------

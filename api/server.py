@@ -24,8 +24,12 @@ class _Server(uvicorn.Server):
     stopped. uvicorn re-raises SIGTERM/SIGINT after shutting down, so clean-up that must
     happen (closing the store, withdrawing the announcement) runs in ``shutdown``."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[int], None],
-                 on_stopped: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_started: Callable[[int], None],
+        on_stopped: Callable[[], None],
+    ) -> None:
         super().__init__(config)
         self._on_started = on_started
         self._on_stopped = on_stopped
@@ -60,8 +64,10 @@ def startup_notes(settings: Settings, host: str) -> list[str]:
     if settings.api_key is None:
         notes.append("writes are disabled: MLKB_API_KEY is not set (set it to accept writes)")
     if host not in LOOPBACK and settings.api_read_key is None:
-        notes.append(f"listening on {host} without MLKB_API_READ_KEY: anyone who can reach "
-                     "this address can read the knowledge base")
+        notes.append(
+            f"listening on {host} without MLKB_API_READ_KEY: anyone who can reach "
+            "this address can read the knowledge base"
+        )
     return notes
 
 
@@ -70,8 +76,14 @@ def warm_up(kb: KnowledgeBase) -> None:
     kb.search(SearchRequest(query="warm up the query path", k=1))
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765,
-          *, log_level: str = "info", echo: Callable[[str], Any] | None = None) -> None:
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    *,
+    log_level: str = "info",
+    echo: Callable[[str], Any] | None = None,
+) -> None:
     """Open the store, warm up, serve until interrupted; announce the URL for local clients."""
     from api.app import create_app
 
@@ -89,9 +101,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765,
     try:
         warm_up(kb)
         app = create_app(settings, kb=kb, host=host)
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                                access_log=log_level == "debug", timeout_graceful_shutdown=5,
-                                lifespan="on")
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=log_level == "debug",
+            timeout_graceful_shutdown=5,
+            lifespan="on",
+        )
 
         def started(bound_port: int) -> None:
             url = client_url(host, bound_port)

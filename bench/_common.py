@@ -12,7 +12,69 @@ from pathlib import Path
 
 import numpy as np
 
-WORDS = ["model", "training", "data", "drift", "feature", "store", "latency", "batch", "gradient", "loss", "learning", "rate", "quantization", "pruning", "distillation", "serving", "inference", "gpu", "cpu", "memory", "throughput", "monitoring", "alert", "threshold", "label", "delay", "pipeline", "registry", "rollback", "canary", "shadow", "embedding", "retrieval", "chunk", "rerank", "fairness", "bias", "privacy", "calibration", "recall", "precision", "schema", "validation", "leakage", "split", "imbalance", "sampling", "dedup", "version", "lineage", "cache", "transformer", "attention", "token", "context", "prompt", "adapter", "lora", "optimizer", "warmup", "schedule"]
+WORDS = [
+    "model",
+    "training",
+    "data",
+    "drift",
+    "feature",
+    "store",
+    "latency",
+    "batch",
+    "gradient",
+    "loss",
+    "learning",
+    "rate",
+    "quantization",
+    "pruning",
+    "distillation",
+    "serving",
+    "inference",
+    "gpu",
+    "cpu",
+    "memory",
+    "throughput",
+    "monitoring",
+    "alert",
+    "threshold",
+    "label",
+    "delay",
+    "pipeline",
+    "registry",
+    "rollback",
+    "canary",
+    "shadow",
+    "embedding",
+    "retrieval",
+    "chunk",
+    "rerank",
+    "fairness",
+    "bias",
+    "privacy",
+    "calibration",
+    "recall",
+    "precision",
+    "schema",
+    "validation",
+    "leakage",
+    "split",
+    "imbalance",
+    "sampling",
+    "dedup",
+    "version",
+    "lineage",
+    "cache",
+    "transformer",
+    "attention",
+    "token",
+    "context",
+    "prompt",
+    "adapter",
+    "lora",
+    "optimizer",
+    "warmup",
+    "schedule",
+]
 
 
 def machine() -> str:
@@ -32,7 +94,7 @@ def machine() -> str:
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     """p50, p99 and mean of latency samples in ms."""
     ordered = sorted(samples_ms)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return {"p50": statistics.median(ordered), "p99": p99, "mean": statistics.fmean(ordered)}
 
 

@@ -43,11 +43,16 @@ WORDS = (  # noqa: SIM905 - a paragraph reads better than 70 quoted words
     "pretraining finetuning lora adapter prompt context window hallucination grounding"
 ).split()
 QUERIES = [
-    "learning rate warmup for transformer fine-tuning", "detect data drift in production",
-    "reduce serving latency with quantization", "class imbalance calibration",
-    "label leakage in feature store", "gpu memory mixed precision bf16",
-    "lora adapter finetuning prompt", "retrieval reranking vector index",
-    "overfitting dropout weight decay", "monitoring alert anomaly fairness",
+    "learning rate warmup for transformer fine-tuning",
+    "detect data drift in production",
+    "reduce serving latency with quantization",
+    "class imbalance calibration",
+    "label leakage in feature store",
+    "gpu memory mixed precision bf16",
+    "lora adapter finetuning prompt",
+    "retrieval reranking vector index",
+    "overfitting dropout weight decay",
+    "monitoring alert anomaly fairness",
 ]
 
 
@@ -79,9 +84,14 @@ def build_store(home: Path, chunks: int) -> None:
     def docs() -> Iterator[Document]:
         for i in range(chunks):
             words = " ".join(rng.choice(WORDS) for _ in range(50))
-            yield Document(id=f"doc:bench-{i}", kind=Kind.note, source="doc",
-                           title=f"Note {i} on {rng.choice(WORDS)}", text=words,
-                           tags=[rng.choice(WORDS)])
+            yield Document(
+                id=f"doc:bench-{i}",
+                kind=Kind.note,
+                source="doc",
+                title=f"Note {i} on {rng.choice(WORDS)}",
+                text=words,
+                tags=[rng.choice(WORDS)],
+            )
 
     kb = KnowledgeBase(_settings(home))
     try:
@@ -98,8 +108,11 @@ def build_store(home: Path, chunks: int) -> None:
 def _summary(latencies: list[float], seconds: float) -> dict[str, float]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {"p50_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000,
-            "rps": len(ordered) / seconds}
+    return {
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": p99 * 1000,
+        "rps": len(ordered) / seconds,
+    }
 
 
 def _load(call: Callable[[str], None], requests: int, threads: int) -> dict[str, float]:
@@ -123,6 +136,7 @@ def baseline(home: Path, requests: int, threads: int) -> dict[str, dict[str, flo
 
     kb = KnowledgeBase(_settings(home), seed=False)
     try:
+
         def call(q: str) -> None:
             kb.search(SearchRequest(query=q, k=10))
 
@@ -144,7 +158,9 @@ def api(home: Path, requests: int, threads: int) -> dict[str, dict[str, float]]:
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlkb.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 120
@@ -182,8 +198,12 @@ def api(home: Path, requests: int, threads: int) -> dict[str, dict[str, float]]:
 def main() -> None:
     """Parse options, build or reuse the store, measure, print the table and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--cache", type=Path, default=Path(".bench-cache/api"),
-                        help="folder for the synthetic store (reused between runs)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(".bench-cache/api"),
+        help="folder for the synthetic store (reused between runs)",
+    )
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
@@ -195,18 +215,24 @@ def main() -> None:
     build_store(home, args.chunks)
     base = baseline(home, args.requests, args.threads)
     served = api(home, args.requests, args.threads)
-    print(f"\n{args.chunks:,} chunks, {args.requests} requests per run, "
-          f"{args.threads} client threads, {os.cpu_count()} CPUs")
+    print(
+        f"\n{args.chunks:,} chunks, {args.requests} requests per run, "
+        f"{args.threads} client threads, {os.cpu_count()} CPUs"
+    )
     print(f"{'':28}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
-    for name, data in (("in-process, sequential", base["sequential"]),
-                       ("in-process, threads", base["threads"]),
-                       ("API, sequential", served["sequential"]),
-                       ("API, threads", served["threads"])):
+    for name, data in (
+        ("in-process, sequential", base["sequential"]),
+        ("in-process, threads", base["threads"]),
+        ("API, sequential", served["sequential"]),
+        ("API, threads", served["threads"]),
+    ):
         print(f"{name:28}{data['p50_ms']:9.2f}{data['p99_ms']:9.2f}{data['rps']:9.1f}")
     seq, b = served["sequential"], base["sequential"]
-    print(f"API / in-process (sequential): p50 x{seq['p50_ms'] / b['p50_ms']:.2f}, "
-          f"p99 x{seq['p99_ms'] / b['p99_ms']:.2f}; throughput with threads "
-          f"x{served['threads']['rps'] / base['threads']['rps']:.2f}")
+    print(
+        f"API / in-process (sequential): p50 x{seq['p50_ms'] / b['p50_ms']:.2f}, "
+        f"p99 x{seq['p99_ms'] / b['p99_ms']:.2f}; throughput with threads "
+        f"x{served['threads']['rps'] / base['threads']['rps']:.2f}"
+    )
     print("targets: p50 <= 15 ms, p99 <= 40 ms, >= 100 req/s")
 
 

@@ -55,8 +55,16 @@ SENTENCES = [
     "Reproducing the result required pinning {a}, the seed and the data order.",
     "The ablation without {b} lost {n} tenths of a point, within seed noise for most tasks.",
 ]
-SECTIONS = ["Context", "Symptoms", "What we tried", "What worked", "Hyperparameters",
-            "Pitfalls", "Results", "Open questions"]
+SECTIONS = [
+    "Context",
+    "Symptoms",
+    "What we tried",
+    "What worked",
+    "Hyperparameters",
+    "Pitfalls",
+    "Results",
+    "Open questions",
+]
 
 
 def write_corpus(folder: Path, pages: int, seed: int = 7) -> None:
@@ -70,8 +78,10 @@ def write_corpus(folder: Path, pages: int, seed: int = 7) -> None:
         for section in rng.sample(SECTIONS, 5):
             lines += [f"## {section}", ""]
             for _ in range(rng.randint(2, 3)):
-                para = [rng.choice(SENTENCES).format(a=a, b=b, c=c, n=rng.randint(2, 64))
-                        for _ in range(rng.randint(4, 6))]
+                para = [
+                    rng.choice(SENTENCES).format(a=a, b=b, c=c, n=rng.randint(2, 64))
+                    for _ in range(rng.randint(4, 6))
+                ]
                 lines += [" ".join(para), ""]
         (folder / f"{i:03d}-{topic.replace(' ', '-').lower()}.md").write_text("\n".join(lines))
 
@@ -81,9 +91,23 @@ def run_mlkb(corpus: Path, home: Path) -> tuple[dict[str, object], float]:
     env = {**os.environ, "MLKB_HOME": str(home), "MLKB_SEED_ON_FIRST_USE": "false"}
     env.pop("MLKB_EMBED_MODEL", None)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mlkb.cli", "ingest", "files", str(corpus),
-                           "--json", "--root", str(corpus)], env=env, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlkb.cli",
+            "ingest",
+            "files",
+            str(corpus),
+            "--json",
+            "--root",
+            str(corpus),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout), time.perf_counter() - started
 
 
@@ -99,14 +123,23 @@ def run_baseline(corpus: Path, workdir: Path) -> tuple[int, float]:
     model = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu")
     client = QdrantClient(path=str(workdir / "qdrant"))
     dim = getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)()
-    client.create_collection("bench", vectors_config=models.VectorParams(
-        size=dim, distance=models.Distance.COSINE))
+    client.create_collection(
+        "bench", vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
+    )
     started = time.perf_counter()
-    texts = [c.text for path in sorted(corpus.glob("*.md"))
-             for c in chunk_markdown(path.name, path.read_text())]
+    texts = [
+        c.text
+        for path in sorted(corpus.glob("*.md"))
+        for c in chunk_markdown(path.name, path.read_text())
+    ]
     vectors = model.encode(texts, batch_size=64)
-    client.upsert("bench", [models.PointStruct(id=i, vector=v.tolist(), payload={"text": t})
-                            for i, (t, v) in enumerate(zip(texts, vectors, strict=True))])
+    client.upsert(
+        "bench",
+        [
+            models.PointStruct(id=i, vector=v.tolist(), payload={"text": t})
+            for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
+        ],
+    )
     seconds = time.perf_counter() - started
     client.close()
     return len(texts), seconds
@@ -125,13 +158,17 @@ def main() -> None:
         report, wall = run_mlkb(corpus, Path(tmp) / "home")
         chunks, seconds = int(report["chunks"]), float(report["seconds"])  # type: ignore[arg-type]
         print(f"corpus: {args.pages} pages, {words} words")
-        print(f"mlkb ingest files: {chunks} chunks in {seconds:.1f} s "
-              f"= {chunks / seconds:.1f} chunks/s (pipeline); "
-              f"{wall:.1f} s wall-clock with start-up and model load")
+        print(
+            f"mlkb ingest files: {chunks} chunks in {seconds:.1f} s "
+            f"= {chunks / seconds:.1f} chunks/s (pipeline); "
+            f"{wall:.1f} s wall-clock with start-up and model load"
+        )
         if args.baseline:
             base_chunks, base_seconds = run_baseline(corpus, Path(tmp))
-            print(f"baseline (sentence-transformers + qdrant-client local): {base_chunks} chunks "
-                  f"in {base_seconds:.1f} s = {base_chunks / base_seconds:.1f} chunks/s")
+            print(
+                f"baseline (sentence-transformers + qdrant-client local): {base_chunks} chunks "
+                f"in {base_seconds:.1f} s = {base_chunks / base_seconds:.1f} chunks/s"
+            )
             print(f"ratio: {(chunks / seconds) / (base_chunks / base_seconds):.2f}x")
 
 

@@ -43,11 +43,23 @@ def build(folder: Path, n: int) -> dict[str, float]:
             text = synthetic_text(rng)
             sv = bm25_document(text)
             key = f"doc:{i}#0"
-            points.append(StoredPoint(
-                id=point_id(key), dense=vec.tolist(), sparse=SparseVec(sv.indices, sv.values),
-                payload={"key": key, "item_id": f"doc:{i}", "doc_id": f"doc:{i}", "kind": "paper",
-                         "source": "bench", "position": 0, "title": text[:60], "text": text},
-            ))
+            points.append(
+                StoredPoint(
+                    id=point_id(key),
+                    dense=vec.tolist(),
+                    sparse=SparseVec(sv.indices, sv.values),
+                    payload={
+                        "key": key,
+                        "item_id": f"doc:{i}",
+                        "doc_id": f"doc:{i}",
+                        "kind": "paper",
+                        "source": "bench",
+                        "position": 0,
+                        "title": text[:60],
+                        "text": text,
+                    },
+                )
+            )
             i += 1
         for s in range(0, len(points), 1000):
             store.upsert(points[s : s + 1000])
@@ -71,22 +83,36 @@ def measure(folder: Path, n: int, queries: int, ef: int | None) -> dict[str, flo
     approx_ms, exact_ms, recalls = [], [], []
     params = qe.SearchParams(hnsw_ef=ef) if ef else None
     for q in qv:
-        request = qe.QueryRequest(limit=10, query=qe.Query.Nearest(q.tolist(), using=DENSE),
-                                  params=params, with_payload=True)
+        request = qe.QueryRequest(
+            limit=10,
+            query=qe.Query.Nearest(q.tolist(), using=DENSE),
+            params=params,
+            with_payload=True,
+        )
         t = time.perf_counter()
         got = shard.query(request)
         approx_ms.append((time.perf_counter() - t) * 1000)
-        exact_req = qe.QueryRequest(limit=10, query=qe.Query.Nearest(q.tolist(), using=DENSE),
-                                    params=qe.SearchParams(exact=True), with_payload=True)
+        exact_req = qe.QueryRequest(
+            limit=10,
+            query=qe.Query.Nearest(q.tolist(), using=DENSE),
+            params=qe.SearchParams(exact=True),
+            with_payload=True,
+        )
         t = time.perf_counter()
         truth = shard.query(exact_req)
         exact_ms.append((time.perf_counter() - t) * 1000)
         recalls.append(len({p.id for p in got} & {p.id for p in truth}) / 10)
     store.close()
     a, e = percentiles(approx_ms), percentiles(exact_ms)
-    return {"open_s": open_s, "p50_ms": a["p50"], "p99_ms": a["p99"], "exact_p50_ms": e["p50"],
-            "exact_p99_ms": e["p99"], "recall@10": float(np.mean(recalls)),
-            "speedup_vs_exact_p50": e["p50"] / a["p50"]}
+    return {
+        "open_s": open_s,
+        "p50_ms": a["p50"],
+        "p99_ms": a["p99"],
+        "exact_p50_ms": e["p50"],
+        "exact_p99_ms": e["p99"],
+        "recall@10": float(np.mean(recalls)),
+        "speedup_vs_exact_p50": e["p50"] / a["p50"],
+    }
 
 
 def main() -> None:
@@ -106,15 +132,22 @@ def main() -> None:
         row["disk_mib"] = disk_mib(folder)
         row["peak_rss_mib"] = rss_mib()
         rows.append(row)
-        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}),
-              flush=True)
-    print("\n| points | p50 ms | p99 ms | exact p50 ms (baseline) | speed-up | recall@10 | "
-          "build s | optimize s | open s | disk MiB | peak RSS MiB |")
+        print(
+            json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}),
+            flush=True,
+        )
+    print(
+        "\n| points | p50 ms | p99 ms | exact p50 ms (baseline) | speed-up | recall@10 | "
+        "build s | optimize s | open s | disk MiB | peak RSS MiB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['points']:,} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['exact_p50_ms']:.2f} | "
-              f"{r['speedup_vs_exact_p50']:.1f}x | {r['recall@10']:.3f} | {r['build_s']:.0f} | "
-              f"{r['optimize_s']:.0f} | {r['open_s']:.2f} | {r['disk_mib']:.0f} | {r['peak_rss_mib']:.0f} |")
+        print(
+            f"| {r['points']:,} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+            f"| {r['exact_p50_ms']:.2f} | {r['speedup_vs_exact_p50']:.1f}x "
+            f"| {r['recall@10']:.3f} | {r['build_s']:.0f} | {r['optimize_s']:.0f} "
+            f"| {r['open_s']:.2f} | {r['disk_mib']:.0f} | {r['peak_rss_mib']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -84,7 +84,12 @@ def backoff(settings: Settings, attempt: int, asked: float | None = None) -> flo
 
 
 def with_retries(
-    call: Callable[[], T], *, settings: Settings, service: str, what: str, classify: Classify,
+    call: Callable[[], T],
+    *,
+    settings: Settings,
+    service: str,
+    what: str,
+    classify: Classify,
     key_var: str | None = None,
 ) -> T:
     """Run ``call``, retrying 429/5xx and connection errors with backoff.
@@ -102,17 +107,21 @@ def with_retries(
                 raise
             if verdict.retryable and attempt < settings.http_retries:
                 wait = backoff(settings, attempt, verdict.retry_after)
-                log.info("%s: %s; retry %d/%d in %.1f s", service, verdict.message,
-                         attempt + 1, settings.http_retries, wait)
+                log.info(
+                    "%s: %s; retry %d/%d in %.1f s",
+                    service,
+                    verdict.message,
+                    attempt + 1,
+                    settings.http_retries,
+                    wait,
+                )
                 time.sleep(wait)
                 attempt += 1
                 continue
             raise failure(verdict, service=service, what=what, key_var=key_var) from None
 
 
-def failure(
-    verdict: Verdict, *, service: str, what: str, key_var: str | None = None
-) -> Exception:
+def failure(verdict: Verdict, *, service: str, what: str, key_var: str | None = None) -> Exception:
     """The exception for a final verdict: SourceError for the service, else ItemFailed."""
     if verdict.auth:
         hint = f"; check {key_var}" if key_var else ""
@@ -142,7 +151,9 @@ def classify_requests(exc: BaseException) -> Verdict | None:
 
 def _status_verdict(status: int, headers: Mapping[str, str] | None) -> Verdict:
     return Verdict(
-        f"HTTP {status}", status=status, retry_after=retry_after(headers),
+        f"HTTP {status}",
+        status=status,
+        retry_after=retry_after(headers),
         auth=status in (401, 403),
     )
 

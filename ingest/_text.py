@@ -26,8 +26,13 @@ def normalize_url(url: str) -> str:
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not _TRACKING.match(k)))
+    query = urlencode(
+        sorted(
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not _TRACKING.match(k)
+        )
+    )
     return urlunsplit((scheme, host, quote(path, safe="/%:@!$&'()*+,;=-._~"), query, ""))
 
 
@@ -61,7 +66,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError:
         return {}, text
-    return (data if isinstance(data, dict) else {}), text[match.end():]
+    return (data if isinstance(data, dict) else {}), text[match.end() :]
 
 
 def html_to_markdown(html: str) -> tuple[str | None, str]:

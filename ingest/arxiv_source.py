@@ -73,8 +73,9 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
     import arxiv
 
     session = retry_session(settings)
-    client = arxiv.Client(page_size=min(params.max, 100), delay_seconds=settings.arxiv_delay,
-                          num_retries=0)
+    client = arxiv.Client(
+        page_size=min(params.max, 100), delay_seconds=settings.arxiv_delay, num_retries=0
+    )
     client.query_url_format = settings.arxiv_api_url + "?{}"
     # The client builds its own requests.Session; give it ours (retries, timeout) and a
     # check that every page really is an Atom feed.
@@ -116,8 +117,10 @@ def _results(client: Any, search: Any) -> list[Any]:
     try:
         return list(client.results(search))
     except arxiv.HTTPError as exc:
-        raise SourceError(f"{SERVICE} answered HTTP {exc.status} for {search.query or 'ids'} "
-                          "after retries; try again later") from None
+        raise SourceError(
+            f"{SERVICE} answered HTTP {exc.status} for {search.query or 'ids'} "
+            "after retries; try again later"
+        ) from None
     except requests.RequestException as exc:
         verdict = classify_requests(exc)
         if verdict is None:
@@ -132,16 +135,18 @@ def _atom_only(response: Any, *args: Any, **kwargs: Any) -> None:
         return
     head = response.content.lstrip()[:400]
     if not (head.startswith(b"<?xml") or head.startswith(b"<feed")) or b"<feed" not in head:
-        raise SourceError(f"{SERVICE} returned a malformed response (not an Atom feed) for "
-                          f"{response.url[:120]}; check MLKB_ARXIV_API_URL")
+        raise SourceError(
+            f"{SERVICE} returned a malformed response (not an Atom feed) for "
+            f"{response.url[:120]}; check MLKB_ARXIV_API_URL"
+        )
     from lxml import etree
 
     try:
-        etree.fromstring(response.content, etree.XMLParser(resolve_entities=False,
-                                                           no_network=True))
+        etree.fromstring(response.content, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        raise SourceError(f"{SERVICE} returned a malformed Atom feed ({exc}); "
-                          "try again later") from None
+        raise SourceError(
+            f"{SERVICE} returned a malformed Atom feed ({exc}); try again later"
+        ) from None
 
 
 def _document(result: Any, paper_id: str, full_text: bool, session: Any, pacer: Pacer) -> Item:
@@ -171,10 +176,16 @@ def _document(result: Any, paper_id: str, full_text: bool, session: Any, pacer: 
         body += "\n" + text
         metadata["full_text"] = True
     return make_document(
-        id=f"arxiv:{paper_id}", kind=Kind.paper, source=NAME, title=title,
-        url=result.entry_id, authors=[a.name for a in result.authors],
-        published=result.published, tags=list(result.categories),
-        metadata={k: v for k, v in metadata.items() if v not in (None, "", [])}, text=body,
+        id=f"arxiv:{paper_id}",
+        kind=Kind.paper,
+        source=NAME,
+        title=title,
+        url=result.entry_id,
+        authors=[a.name for a in result.authors],
+        published=result.published,
+        tags=list(result.categories),
+        metadata={k: v for k, v in metadata.items() if v not in (None, "", [])},
+        text=body,
     )
 
 

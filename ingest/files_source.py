@@ -28,8 +28,13 @@ from mlkb.settings import Settings
 NAME = "files"
 SOURCE = "file"
 FORMATS = {
-    ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
-    ".html": "html", ".htm": "html", ".pdf": "pdf",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
 }
 
 
@@ -67,8 +72,9 @@ def expand(paths: list[str], root: Path) -> list[Path]:
             files = _walk(Path(pattern))
         elif Path(pattern).is_file():
             if Path(pattern).suffix.lower() not in FORMATS:
-                raise InputError(f"cannot read '{arg}': supported types are "
-                                 f"{', '.join(sorted(FORMATS))}")
+                raise InputError(
+                    f"cannot read '{arg}': supported types are {', '.join(sorted(FORMATS))}"
+                )
             files = [Path(pattern)]
         else:
             raise InputError(f"'{arg}' does not exist; give files, folders or glob patterns")
@@ -82,8 +88,11 @@ def _walk(folder: Path) -> list[Path]:
     out = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out += [Path(dirpath, f) for f in sorted(filenames)
-                if not f.startswith(".") and Path(f).suffix.lower() in FORMATS]
+        out += [
+            Path(dirpath, f)
+            for f in sorted(filenames)
+            if not f.startswith(".") and Path(f).suffix.lower() in FORMATS
+        ]
     return out
 
 
@@ -133,10 +142,19 @@ def read_file(path: Path, root: Path) -> Item:
     title = title or markdown_title(text) or _title_from_name(path)
     modified = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
     return make_document(
-        id=doc_id, kind=Kind.note, source=SOURCE, title=" ".join(title.split())[:500],
-        url=path.as_uri(), published=modified, tags=tags,
-        metadata={"path": doc_id.removeprefix("file:"), "format": fmt, "bytes": stat.st_size,
-                  "modified": modified.isoformat(timespec="seconds")},
+        id=doc_id,
+        kind=Kind.note,
+        source=SOURCE,
+        title=" ".join(title.split())[:500],
+        url=path.as_uri(),
+        published=modified,
+        tags=tags,
+        metadata={
+            "path": doc_id.removeprefix("file:"),
+            "format": fmt,
+            "bytes": stat.st_size,
+            "modified": modified.isoformat(timespec="seconds"),
+        },
         text=text.strip(),
     )
 

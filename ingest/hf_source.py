@@ -25,8 +25,17 @@ from mlkb.settings import Settings
 NAME = "hf"
 SERVICE = "the Hugging Face Hub"
 _REPO_ID = re.compile(r"^[\w.-]{1,96}(/[\w.-]{1,96})?$")
-CARD_KEYS = ("license", "datasets", "metrics", "pipeline_tag", "base_model", "language",
-             "library_name", "tags", "model_name")
+CARD_KEYS = (
+    "license",
+    "datasets",
+    "metrics",
+    "pipeline_tag",
+    "base_model",
+    "language",
+    "library_name",
+    "tags",
+    "model_name",
+)
 
 
 class Params(BaseModel):
@@ -46,14 +55,16 @@ class Params(BaseModel):
         for repo_id in value:
             if not _REPO_ID.match(repo_id) or ".." in repo_id:
                 raise ValueError(
-                    f"'{repo_id}' is not a model id (like google-bert/bert-base-uncased)")
+                    f"'{repo_id}' is not a model id (like google-bert/bert-base-uncased)"
+                )
         return list(dict.fromkeys(value))
 
     @model_validator(mode="after")
     def _one_of(self) -> Params:
         if bool(self.model_ids) == bool(self.search or self.task or self.library):
             raise ValueError(
-                "give model ids, or --search/--task/--library, not both and not neither")
+                "give model ids, or --search/--task/--library, not both and not neither"
+            )
         return self
 
 
@@ -62,8 +73,10 @@ def check(params: Params, settings: Settings) -> None:
     from huggingface_hub import constants
 
     if constants.is_offline_mode():
-        raise ConfigError("HF_HUB_OFFLINE is set, so the Hub cannot be reached; "
-                          "unset it (or set HF_HUB_OFFLINE=0) to ingest model cards")
+        raise ConfigError(
+            "HF_HUB_OFFLINE is set, so the Hub cannot be reached; "
+            "unset it (or set HF_HUB_OFFLINE=0) to ingest model cards"
+        )
 
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
@@ -82,14 +95,25 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
 
 
 def _call(call: Any, settings: Settings, what: str) -> Any:
-    return with_retries(call, settings=settings, service=SERVICE, what=what,
-                        classify=classify_hub, key_var="HF_TOKEN")
+    return with_retries(
+        call,
+        settings=settings,
+        service=SERVICE,
+        what=what,
+        classify=classify_hub,
+        key_var="HF_TOKEN",
+    )
 
 
 def _search(api: Any, params: Params, settings: Settings) -> list[str]:
     def run() -> list[str]:
-        models = api.list_models(search=params.search or None, pipeline_tag=params.task,
-                                 filter=params.library, sort="downloads", limit=params.max)
+        models = api.list_models(
+            search=params.search or None,
+            pipeline_tag=params.task,
+            filter=params.library,
+            sort="downloads",
+            limit=params.max,
+        )
         return [m.id for m in models]
 
     try:
@@ -107,14 +131,16 @@ def _card(api: Any, repo_id: str, settings: Settings) -> Item:
 
     def readme() -> str:
         headers = {"authorization": f"Bearer {api.token}"} if api.token else {}
-        response = get_session().get(url, headers=headers, timeout=settings.http_timeout,
-                                     follow_redirects=True)
+        response = get_session().get(
+            url, headers=headers, timeout=settings.http_timeout, follow_redirects=True
+        )
         hf_raise_for_status(response)
         return str(response.text)
 
     try:
-        card = ModelCard(_call(readme, settings, f"{repo_id} README.md"),
-                         ignore_metadata_errors=True)
+        card = ModelCard(
+            _call(readme, settings, f"{repo_id} README.md"), ignore_metadata_errors=True
+        )
     except ItemFailed as exc:
         raise ItemFailed(f"no model card: {exc}") from None
     except ValueError as exc:
@@ -125,14 +151,23 @@ def _card(api: Any, repo_id: str, settings: Settings) -> Item:
     meta.setdefault("library_name", info.library_name)
     if isinstance(data.get("model-index"), list):
         meta["evaluated"] = [m.get("name") for m in data["model-index"] if isinstance(m, dict)]
-    meta.update(sha=info.sha, downloads=info.downloads, likes=info.likes,
-                last_modified=info.last_modified.isoformat() if info.last_modified else None,
-                arxiv=[t.split(":", 1)[1] for t in info.tags or [] if t.startswith("arxiv:")])
+    meta.update(
+        sha=info.sha,
+        downloads=info.downloads,
+        likes=info.likes,
+        last_modified=info.last_modified.isoformat() if info.last_modified else None,
+        arxiv=[t.split(":", 1)[1] for t in info.tags or [] if t.startswith("arxiv:")],
+    )
     tags = [t for t in (info.pipeline_tag, info.library_name, *_as_list(data.get("tags"))) if t]
     return make_document(
-        id=f"hf:{repo_id}", kind=Kind.model_card, source=NAME, title=repo_id,
-        url=f"{api.endpoint}/{repo_id}", authors=[info.author] if info.author else [],
-        published=info.created_at, tags=list(dict.fromkeys(map(str, tags))),
+        id=f"hf:{repo_id}",
+        kind=Kind.model_card,
+        source=NAME,
+        title=repo_id,
+        url=f"{api.endpoint}/{repo_id}",
+        authors=[info.author] if info.author else [],
+        published=info.created_at,
+        tags=list(dict.fromkeys(map(str, tags))),
         metadata={k: v for k, v in meta.items() if v not in (None, [], "")},
         text=card.text.strip(),
     )
@@ -154,10 +189,13 @@ def classify_hub(exc: BaseException) -> Verdict | None:
         if status == 404:
             return Verdict("not found on the Hub (HTTP 404)", status=404)
         if status in (401, 403):  # the Hub answers so for private, gated and missing repos
-            return Verdict(f"HTTP {status}: private, gated or missing; set HF_TOKEN if you "
-                           "have access", status=status)
-        return Verdict(f"HTTP {status}", status=status,
-                       retry_after=retry_after(exc.response.headers))
+            return Verdict(
+                f"HTTP {status}: private, gated or missing; set HF_TOKEN if you have access",
+                status=status,
+            )
+        return Verdict(
+            f"HTTP {status}", status=status, retry_after=retry_after(exc.response.headers)
+        )
     if isinstance(exc, httpx2.TransportError):
         reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
         return Verdict(reason, unreachable=True)

@@ -30,13 +30,17 @@ class Source:
 
 
 def _source(module: ModuleType) -> Source:
-    return Source(name=module.NAME, params=module.Params, check=module.check,
-                  fetch=module.fetch, doc=(module.__doc__ or "").split("\n", 1)[0])
+    return Source(
+        name=module.NAME,
+        params=module.Params,
+        check=module.check,
+        fetch=module.fetch,
+        doc=(module.__doc__ or "").split("\n", 1)[0],
+    )
 
 
 SOURCES: dict[str, Source] = {
-    s.name: s for s in map(_source, (arxiv_source, hf_source, url_source, web_source,
-                                     files_source))
+    s.name: s for s in map(_source, (arxiv_source, hf_source, url_source, web_source, files_source))
 }
 """Every source, by the name used in ``mlkb ingest <name>`` and ``POST /v1/ingest/<name>``."""
 

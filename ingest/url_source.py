@@ -49,8 +49,9 @@ class Params(BaseModel):
 def check(params: Params, settings: Settings) -> None:
     """Firecrawl needs FIRECRAWL_API_KEY."""
     if settings.firecrawl_api_key is None or not settings.firecrawl_api_key.get_secret_value():
-        raise ConfigError(f"{KEY_VAR} is not set; get a key at https://firecrawl.dev and "
-                          f"export {KEY_VAR}=fc-...")
+        raise ConfigError(
+            f"{KEY_VAR} is not set; get a key at https://firecrawl.dev and export {KEY_VAR}=fc-..."
+        )
 
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
@@ -58,14 +59,21 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
     from firecrawl import Firecrawl
 
     key = settings.firecrawl_api_key.get_secret_value() if settings.firecrawl_api_key else None
-    client = Firecrawl(api_key=key, api_url=settings.firecrawl_api_url.rstrip("/"),
-                       timeout=settings.http_timeout, max_retries=1)
+    client = Firecrawl(
+        api_key=key,
+        api_url=settings.firecrawl_api_url.rstrip("/"),
+        timeout=settings.http_timeout,
+        max_retries=1,
+    )
     if not params.crawl:
         report.total = len(params.urls)
         for url in params.urls:
             try:
-                page = _call(lambda u=url: client.scrape(u, formats=["markdown"],
-                                                         only_main_content=True), settings, url)
+                page = _call(
+                    lambda u=url: client.scrape(u, formats=["markdown"], only_main_content=True),
+                    settings,
+                    url,
+                )
             except ItemFailed as exc:
                 yield Failure(id_or_url=url, error=str(exc))
                 continue
@@ -79,17 +87,25 @@ def _crawl(client: Any, url: str, params: Params, settings: Settings) -> Iterato
     from firecrawl.v2.types import PaginationConfig, ScrapeOptions
 
     try:
-        job = _call(lambda: client.start_crawl(
-            url, limit=params.limit, max_discovery_depth=params.depth,
-            scrape_options=ScrapeOptions(formats=["markdown"], only_main_content=True)),
-            settings, url)
+        job = _call(
+            lambda: client.start_crawl(
+                url,
+                limit=params.limit,
+                max_discovery_depth=params.depth,
+                scrape_options=ScrapeOptions(formats=["markdown"], only_main_content=True),
+            ),
+            settings,
+            url,
+        )
         deadline = time.monotonic() + settings.crawl_timeout
         once = PaginationConfig(auto_paginate=False)
         status = _call(lambda: client.get_crawl_status(job.id, once), settings, url)
         while status.status == "scraping":
             if time.monotonic() > deadline:
-                raise ItemFailed(f"the crawl {job.id} did not finish in "
-                                 f"{settings.crawl_timeout:.0f} s (MLKB_CRAWL_TIMEOUT)")
+                raise ItemFailed(
+                    f"the crawl {job.id} did not finish in "
+                    f"{settings.crawl_timeout:.0f} s (MLKB_CRAWL_TIMEOUT)"
+                )
             time.sleep(settings.crawl_poll_interval)
             status = _call(lambda: client.get_crawl_status(job.id, once), settings, url)
         if status.status != "completed":
@@ -103,8 +119,14 @@ def _crawl(client: Any, url: str, params: Params, settings: Settings) -> Iterato
 
 
 def _call(call: Any, settings: Settings, what: str) -> Any:
-    return with_retries(call, settings=settings, service=SERVICE, what=what,
-                        classify=classify_firecrawl, key_var=KEY_VAR)
+    return with_retries(
+        call,
+        settings=settings,
+        service=SERVICE,
+        what=what,
+        classify=classify_firecrawl,
+        key_var=KEY_VAR,
+    )
 
 
 def page_document(page: Any, requested: str, source: str) -> Item:
@@ -118,13 +140,19 @@ def page_document(page: Any, requested: str, source: str) -> Item:
     published = _date(meta.published_time or meta.modified_time)
     extra = meta.model_dump(exclude_none=True)
     return make_document(
-        id=url_id(url), kind=Kind.guide, source=source, title=" ".join(str(title).split())[:500],
-        url=url, published=published,
+        id=url_id(url),
+        kind=Kind.guide,
+        source=source,
+        title=" ".join(str(title).split())[:500],
+        url=url,
+        published=published,
         tags=[t.strip() for t in _keywords(meta.keywords)][:20],
         metadata={
             "crawled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "description": meta.description, "language": meta.language,
-            "status_code": meta.status_code, "site": meta.og_site_name,
+            "description": meta.description,
+            "language": meta.language,
+            "status_code": meta.status_code,
+            "site": meta.og_site_name,
             "scrape_id": extra.get("scrape_id") or extra.get("scrapeId"),
         },
         text=text,
@@ -157,8 +185,9 @@ def classify_firecrawl(exc: BaseException) -> Verdict | None:
         headers = response.headers if response is not None else None
         detail = str(exc).splitlines()[0][:160]
         detail = f"HTTP {status}: {detail}" if status else detail
-        return Verdict(detail, status=status, retry_after=retry_after(headers),
-                       auth=status in (401, 402))
+        return Verdict(
+            detail, status=status, retry_after=retry_after(headers), auth=status in (401, 402)
+        )
     if isinstance(exc, SourceError):
         return None
     if isinstance(exc, ValueError) and not isinstance(exc, ItemFailed):

@@ -42,8 +42,9 @@ class Params(BaseModel):
 def check(params: Params, settings: Settings) -> None:
     """Tavily needs TAVILY_API_KEY."""
     if settings.tavily_api_key is None or not settings.tavily_api_key.get_secret_value():
-        raise ConfigError(f"{KEY_VAR} is not set; get a key at https://tavily.com and "
-                          f"export {KEY_VAR}=tvly-...")
+        raise ConfigError(
+            f"{KEY_VAR} is not set; get a key at https://tavily.com and export {KEY_VAR}=tvly-..."
+        )
 
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
@@ -53,18 +54,29 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
     from ingest._http import retry_session
 
     key = settings.tavily_api_key.get_secret_value() if settings.tavily_api_key else None
-    client = TavilyClient(api_key=key, api_base_url=settings.tavily_api_url.rstrip("/"),
-                          session=retry_session(settings))
-    found = _call(lambda: client.search(params.query, max_results=params.max,
-                                        search_depth="basic", timeout=settings.http_timeout),
-                  "the search")
+    client = TavilyClient(
+        api_key=key,
+        api_base_url=settings.tavily_api_url.rstrip("/"),
+        session=retry_session(settings),
+    )
+    found = _call(
+        lambda: client.search(
+            params.query,
+            max_results=params.max,
+            search_depth="basic",
+            timeout=settings.http_timeout,
+        ),
+        "the search",
+    )
     results = [r for r in found.get("results") or [] if isinstance(r, dict)]
     report.total = len(results)
     full: dict[str, dict[str, Any]] = {}
     if params.extract and results:
         urls = [r["url"] for r in results if is_http_url(str(r.get("url", "")))][:MAX_EXTRACT]
-        extracted = _call(lambda: client.extract(urls, format="markdown",
-                                                 timeout=settings.http_timeout), "the extract")
+        extracted = _call(
+            lambda: client.extract(urls, format="markdown", timeout=settings.http_timeout),
+            "the extract",
+        )
         full = {str(r.get("url")): r for r in extracted.get("results") or [] if isinstance(r, dict)}
     for rank, result in enumerate(results, start=1):
         yield _document(result, rank, params.query, full.get(str(result.get("url"))))
@@ -87,8 +99,10 @@ def _call(call: Any, what: str) -> dict[str, Any]:
     except ForbiddenError as exc:
         raise SourceError(f"{SERVICE} refused {what} (HTTP 403: {exc}); check {KEY_VAR}") from None
     except UsageLimitExceededError as exc:
-        raise SourceError(f"{SERVICE} kept answering 429 (rate or usage limit) for {what} "
-                          f"after retries{': ' + str(exc) if str(exc) else ''}") from None
+        raise SourceError(
+            f"{SERVICE} kept answering 429 (rate or usage limit) for {what} "
+            f"after retries{': ' + str(exc) if str(exc) else ''}"
+        ) from None
     except BadRequestError as exc:
         raise SourceError(f"{SERVICE} rejected {what} (HTTP 400: {exc})") from None
     except TavilyTimeout:
@@ -96,8 +110,11 @@ def _call(call: Any, what: str) -> dict[str, Any]:
     except (requests.RequestException, ValueError) as exc:
         verdict = classify_requests(exc) or Verdict(f"malformed response ({str(exc)[:80]})")
         err = failure(verdict, service=SERVICE, what=what, key_var=KEY_VAR)
-        raise (err if isinstance(err, SourceError)
-               else SourceError(f"{SERVICE} failed on {what}: {err}")) from None
+        raise (
+            err
+            if isinstance(err, SourceError)
+            else SourceError(f"{SERVICE} failed on {what}: {err}")
+        ) from None
     if not isinstance(answer, dict):
         raise SourceError(f"{SERVICE} returned a malformed response for {what} (not an object)")
     return answer
@@ -109,8 +126,12 @@ def _document(
     url = str(result.get("url") or "")
     if not is_http_url(url):
         return Failure(id_or_url=url or f"result {rank}", error="a result without a URL")
-    text = str((extracted or {}).get("raw_content") or result.get("raw_content")
-               or result.get("content") or "").strip()
+    text = str(
+        (extracted or {}).get("raw_content")
+        or result.get("raw_content")
+        or result.get("content")
+        or ""
+    ).strip()
     title = str(result.get("title") or markdown_title(text) or url)
     published = None
     if result.get("published_date"):
@@ -120,10 +141,16 @@ def _document(
         except ValueError:
             published = None
     return make_document(
-        id=url_id(url), kind=Kind.guide, source=NAME, title=" ".join(title.split())[:500],
-        url=url, published=published,
+        id=url_id(url),
+        kind=Kind.guide,
+        source=NAME,
+        title=" ".join(title.split())[:500],
+        url=url,
+        published=published,
         metadata={
-            "query": query, "rank": rank, "score": result.get("score"),
+            "query": query,
+            "rank": rank,
+            "score": result.get("score"),
             "extracted": bool(extracted and extracted.get("raw_content")),
             "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },

@@ -51,8 +51,14 @@ def chunk_markdown(doc_id: str, text: str, budget: ChunkBudget | None = None) ->
     for section in sections:
         for start, end in _windows(text, section.words, budget):
             chunks.append(
-                Chunk(doc_id=doc_id, position=len(chunks), section=section.path,
-                      text=text[start:end], start=start, end=end)
+                Chunk(
+                    doc_id=doc_id,
+                    position=len(chunks),
+                    section=section.path,
+                    text=text[start:end],
+                    start=start,
+                    end=end,
+                )
             )
     return chunks
 
@@ -93,7 +99,9 @@ def _merge_small(sections: list[_Section], budget: ChunkBudget) -> list[_Section
             and len(prev.words) + len(section.words) <= budget.max_words
         ):
             merged[-1] = _Section(
-                path=prev.path or section.path, start=prev.start, end=section.end,
+                path=prev.path or section.path,
+                start=prev.start,
+                end=section.end,
                 words=prev.words + section.words,
             )
         else:
@@ -101,9 +109,7 @@ def _merge_small(sections: list[_Section], budget: ChunkBudget) -> list[_Section
     return merged
 
 
-def _windows(
-    text: str, words: list[tuple[int, int]], budget: ChunkBudget
-) -> list[tuple[int, int]]:
+def _windows(text: str, words: list[tuple[int, int]], budget: ChunkBudget) -> list[tuple[int, int]]:
     """Character spans of overlapping windows over ``words``."""
     n = len(words)
     if n <= budget.max_words:

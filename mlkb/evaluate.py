@@ -56,12 +56,20 @@ class EvalReport:
 
     def summary(self) -> dict[str, Any]:
         """The headline figures."""
-        return {"name": self.name, "mode": self.mode, "queries": self.queries,
-                "ndcg@10": round(self.ndcg, 4), "recall@10": round(self.recall, 4),
-                "mrr@10": round(self.mrr, 4), "seconds": round(self.seconds, 1)}
+        return {
+            "name": self.name,
+            "mode": self.mode,
+            "queries": self.queries,
+            "ndcg@10": round(self.ndcg, 4),
+            "recall@10": round(self.recall, 4),
+            "mrr@10": round(self.mrr, 4),
+            "seconds": round(self.seconds, 1),
+        }
 
 
-def score_query(retrieved: list[str], relevant: dict[str, int], k: int = CUTOFF) -> tuple[float, float, float]:
+def score_query(
+    retrieved: list[str], relevant: dict[str, int], k: int = CUTOFF
+) -> tuple[float, float, float]:
     """nDCG@k (linear gain, as trec_eval), recall@k and reciprocal rank within k."""
     top = retrieved[:k]
     dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(top))
@@ -94,9 +102,13 @@ def evaluate(
         raise InputError(f"{name}: no query has relevance judgements; check the qrels file")
     n = len(scores)
     return EvalReport(
-        name=name, mode=mode, queries=n,
-        ndcg=sum(s.ndcg for s in scores) / n, recall=sum(s.recall for s in scores) / n,
-        mrr=sum(s.rr for s in scores) / n, seconds=time.perf_counter() - started,
+        name=name,
+        mode=mode,
+        queries=n,
+        ndcg=sum(s.ndcg for s in scores) / n,
+        recall=sum(s.recall for s in scores) / n,
+        mrr=sum(s.rr for s in scores) / n,
+        seconds=time.perf_counter() - started,
         per_query=scores,
     )
 
@@ -111,7 +123,11 @@ def load_seed_queries(path: Path) -> tuple[dict[str, str], Qrels]:
         raise InputError(f"{path}: expected a list of {{query, relevant}} entries")
     queries, qrels = {}, {}
     for i, entry in enumerate(data):
-        if not isinstance(entry, dict) or "query" not in entry or not isinstance(entry.get("relevant"), dict):
+        if (
+            not isinstance(entry, dict)
+            or "query" not in entry
+            or not isinstance(entry.get("relevant"), dict)
+        ):
             raise InputError(f"{path}: entry {i + 1} needs 'query' and a 'relevant' mapping")
         qid = f"q{i + 1}"
         queries[qid] = str(entry["query"])
@@ -139,17 +155,26 @@ def load_beir(folder: Path, split: str) -> tuple[list[Document], dict[str, str],
             if len(row) < 3 or not row[2].strip().lstrip("-").isdigit():
                 continue  # header
             qrels.setdefault(row[0], {})[f"doc:{row[1]}"] = int(row[2])
-    queries = {str(q["_id"]): str(q["text"]) for q in _jsonl(queries_path) if str(q["_id"]) in qrels}
+    queries = {
+        str(q["_id"]): str(q["text"]) for q in _jsonl(queries_path) if str(q["_id"]) in qrels
+    }
     docs = [
-        Document(id=f"doc:{d['_id']}", kind=Kind.paper, source="beir",
-                 title=str(d.get("title") or d["_id"])[:500], text=str(d.get("text") or d.get("title")))
+        Document(
+            id=f"doc:{d['_id']}",
+            kind=Kind.paper,
+            source="beir",
+            title=str(d.get("title") or d["_id"])[:500],
+            text=str(d.get("text") or d.get("title")),
+        )
         for d in _jsonl(corpus_path)
         if (d.get("text") or d.get("title"))
     ]
     return docs, queries, qrels
 
 
-def kb_retriever(kb: Any, mode: SearchMode, kind: list[Kind] | None = None) -> Callable[[str], list[str]]:
+def kb_retriever(
+    kb: Any, mode: SearchMode, kind: list[Kind] | None = None
+) -> Callable[[str], list[str]]:
     """A retrieve function over a knowledge base: query -> ranked item ids."""
 
     def retrieve(query: str) -> list[str]:

@@ -78,8 +78,12 @@ class KnowledgeBase:
             meta = self.store.meta()
         # A new store is seeded, and so is an empty one: a process killed after creating
         # the collection but before writing the seeds (one batch) leaves an empty store.
-        if seed and meta is not None and meta.model == self.embedder.name \
-                and self.store.count() == 0:
+        if (
+            seed
+            and meta is not None
+            and meta.model == self.embedder.name
+            and self.store.count() == 0
+        ):
             from mlkb.seeds import shipped_recipes
 
             recipes = shipped_recipes()
@@ -100,13 +104,17 @@ class KnowledgeBase:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
 
     # -- recipes ----------------------------------------------------------------------
-    def add_recipe(self, recipe: Recipe, *, source: str = "user", replace: bool = False) -> AddResult:
+    def add_recipe(
+        self, recipe: Recipe, *, source: str = "user", replace: bool = False
+    ) -> AddResult:
         """Add one recipe; an existing id needs ``replace=True`` unless nothing changed."""
         return self.add_recipes([recipe], source=source, replace=replace)[0]
 
@@ -162,11 +170,17 @@ class KnowledgeBase:
             self.store.optimize()
 
     def list_recipes(
-        self, *, area: str | None = None, tag: str | None = None,
-        limit: int = 50, offset: int = 0,
+        self,
+        *,
+        area: str | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> tuple[list[Recipe], int]:
         """A page of recipes sorted by area and id, and how many match in all."""
-        flt = Filters(kind=[Kind.recipe.value], area=[area] if area else [], tags=[tag] if tag else [])
+        flt = Filters(
+            kind=[Kind.recipe.value], area=[area] if area else [], tags=[tag] if tag else []
+        )
         payloads = [p.payload for p in self._scroll_all(flt)]
         payloads.sort(key=lambda p: (p.get("area", ""), p["item_id"]))
         page = payloads[offset : offset + limit]
@@ -191,8 +205,11 @@ class KnowledgeBase:
             digest = doc.content_hash()
             head = self.store.retrieve([point_id(chunk_key(doc.id, 0))])
             if head and head[0].payload.get("content_hash") == digest:
-                result = AddResult(id=doc.id, status=AddStatus.unchanged,
-                                   chunks=int(head[0].payload.get("n_chunks", 0)))
+                result = AddResult(
+                    id=doc.id,
+                    status=AddStatus.unchanged,
+                    chunks=int(head[0].payload.get("n_chunks", 0)),
+                )
                 if on_result:
                     on_result(result)
                 yield result
@@ -216,7 +233,8 @@ class KnowledgeBase:
     ) -> Iterator[AddResult]:
         all_payloads = [p for _, _, payloads, _ in pending for p in payloads]
         points = self._points(all_payloads)
-        heads, bodies = [], []
+        heads: list[StoredPoint] = []
+        bodies: list[StoredPoint] = []
         for point in points:
             (heads if point.payload["position"] == 0 else bodies).append(point)
         with self._write_lock:
@@ -240,7 +258,10 @@ class KnowledgeBase:
         if isinstance(request, str):
             request = search_request(query=request)
         return run_search(
-            self.store, self.embedder, request, self.tuning,
+            self.store,
+            self.embedder,
+            request,
+            self.tuning,
             max_chars=self.settings.max_query_chars,
         )
 
@@ -301,8 +322,12 @@ class KnowledgeBase:
         texts = [embedding_text(p) for p in payloads]
         dense = self.embedder.embed_documents(texts)
         return [
-            StoredPoint(id=point_id(p["key"]), payload=p, dense=dense[i].tolist(),
-                        sparse=bm25_document(texts[i]))
+            StoredPoint(
+                id=point_id(p["key"]),
+                payload=p,
+                dense=dense[i].tolist(),
+                sparse=bm25_document(texts[i]),
+            )
             for i, p in enumerate(payloads)
         ]
 
@@ -318,19 +343,29 @@ class KnowledgeBase:
         """Every point in the store (for export and reindex)."""
         return self._scroll_all(Filters(), vectors=vectors)
 
-    def write_points(self, payloads: list[dict[str, Any]], vectors: list[list[float]] | None) -> None:
+    def write_points(
+        self, payloads: list[dict[str, Any]], vectors: list[list[float]] | None
+    ) -> None:
         """Upsert points from payloads, embedding them unless ``vectors`` are given."""
         with self._write_lock:
             if vectors is None:
                 self.store.upsert(self._points(payloads))
                 return
-            self.store.upsert([
-                StoredPoint(id=point_id(p["key"]), payload=p, dense=v,
-                            sparse=bm25_document(embedding_text(p)))
-                for p, v in zip(payloads, vectors, strict=True)
-            ])
+            self.store.upsert(
+                [
+                    StoredPoint(
+                        id=point_id(p["key"]),
+                        payload=p,
+                        dense=v,
+                        sparse=bm25_document(embedding_text(p)),
+                    )
+                    for p, v in zip(payloads, vectors, strict=True)
+                ]
+            )
 
 
 def _unknown(item_id: str) -> str:
-    hint = "`mlkb search` finds ids" if not is_document_id(item_id) else "`mlkb stats` lists sources"
+    hint = (
+        "`mlkb search` finds ids" if not is_document_id(item_id) else "`mlkb stats` lists sources"
+    )
     return f"no item with id '{item_id}'; {hint}"

@@ -79,17 +79,16 @@ def embedding_text(payload: dict[str, Any]) -> str:
     if payload.get("kind") == Kind.recipe.value:
         return str(payload["text"])
     section = " > ".join(payload.get("section") or [])
-    head = f"{payload.get('title', '')}\n{section}\n" if section else f"{payload.get('title', '')}\n"
+    head = (
+        f"{payload.get('title', '')}\n{section}\n" if section else f"{payload.get('title', '')}\n"
+    )
     return head + str(payload.get("text", ""))
 
 
 def hit_from_payload(payload: dict[str, Any], score: float, query_terms: set[str]) -> Hit:
     """A search hit from a point's payload."""
     is_recipe = payload.get("kind") == Kind.recipe.value
-    if is_recipe:
-        body = payload.get("recipe", {}).get("problem", "")
-    else:
-        body = payload.get("text", "")
+    body = payload.get("recipe", {}).get("problem", "") if is_recipe else payload.get("text", "")
     return Hit(
         id=str(payload["item_id"]),
         kind=Kind(payload["kind"]),
@@ -114,12 +113,24 @@ def document_view(head: dict[str, Any], chunks: list[dict[str, Any]]) -> Documen
     """A document reassembled from chunk 0's metadata and all chunk payloads."""
     doc = dict(head["doc"])
     return DocumentView(
-        id=doc["id"], kind=doc["kind"], source=doc["source"], title=doc["title"],
-        url=doc.get("url"), authors=doc.get("authors") or [], published=doc.get("published"),
-        tags=doc.get("tags") or [], metadata=doc.get("metadata") or {},
+        id=doc["id"],
+        kind=doc["kind"],
+        source=doc["source"],
+        title=doc["title"],
+        url=doc.get("url"),
+        authors=doc.get("authors") or [],
+        published=doc.get("published"),
+        tags=doc.get("tags") or [],
+        metadata=doc.get("metadata") or {},
         chunks=[
-            Chunk(doc_id=doc["id"], position=c["position"], section=c.get("section") or [],
-                  text=c["text"], start=c["start"], end=c["end"])
+            Chunk(
+                doc_id=doc["id"],
+                position=c["position"],
+                section=c.get("section") or [],
+                text=c["text"],
+                start=c["start"],
+                end=c["end"],
+            )
             for c in sorted(chunks, key=lambda c: int(c["position"]))
         ],
     )

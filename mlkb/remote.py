@@ -22,13 +22,27 @@ SERVER_FILE = "server.json"
 _ERRORS: dict[str, type[errors.MlkbError]] = {
     cls.code: cls
     for cls in (
-        errors.InvalidQuery, errors.InvalidRecipe, errors.DuplicateId, errors.ImportFileError,
-        errors.NotFound, errors.StoreLocked, errors.StoreUnavailable, errors.ModelMismatch,
-        errors.ConfigError, errors.SourceError, errors.AuthError, errors.InputError,
+        errors.InvalidQuery,
+        errors.InvalidRecipe,
+        errors.DuplicateId,
+        errors.ImportFileError,
+        errors.NotFound,
+        errors.StoreLocked,
+        errors.StoreUnavailable,
+        errors.ModelMismatch,
+        errors.ConfigError,
+        errors.SourceError,
+        errors.AuthError,
+        errors.InputError,
     )
 }
-_ERRORS.update({"writes_disabled": errors.AuthError, "invalid_request": errors.InputError,
-                "payload_too_large": errors.InputError})
+_ERRORS.update(
+    {
+        "writes_disabled": errors.AuthError,
+        "invalid_request": errors.InputError,
+        "payload_too_large": errors.InputError,
+    }
+)
 
 
 def _path_id(item_id: str) -> str:
@@ -110,8 +124,9 @@ class RemoteKnowledgeBase:
                 code, detail = body.get("error", "error"), body.get("detail", response.text)
             except ValueError:
                 code, detail = "error", response.text[:200]
-            cls = _ERRORS.get(code, errors.MlkbError if response.status_code < 500
-                              else errors.StoreUnavailable)
+            cls = _ERRORS.get(
+                code, errors.MlkbError if response.status_code < 500 else errors.StoreUnavailable
+            )
             raise cls(str(detail))
         if response.status_code == 204:
             return None

@@ -22,7 +22,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def seeds_dir() -> Path:
     """The ``seeds/`` folder: shipped in the wheel as ``mlkb._seeds``, or in a checkout."""
     try:
-        import mlkb._seeds as shipped  # type: ignore[import-not-found]
+        import mlkb._seeds as shipped
 
         return Path(next(iter(shipped.__path__)))
     except (ImportError, StopIteration):
@@ -45,7 +45,9 @@ def recipe_files(paths: Iterable[Path]) -> list[Path]:
 def parse_recipe(data: Any, origin: str) -> Recipe:
     """Validate one recipe mapping; errors name the field and the fix."""
     if not isinstance(data, dict):
-        raise InvalidRecipe(f"{origin}: expected a mapping of recipe fields, got {type(data).__name__}")
+        raise InvalidRecipe(
+            f"{origin}: expected a mapping of recipe fields, got {type(data).__name__}"
+        )
     try:
         return Recipe.model_validate(data)
     except ValidationError as exc:

@@ -72,11 +72,15 @@ def _check_line(number: int, raw: str) -> dict[str, Any]:
         try:
             Recipe.model_validate(payload.get("recipe"))
         except ValidationError as exc:
-            raise ImportFileError(f"line {number}: invalid recipe ({exc.errors()[0]['msg']})") from None
+            raise ImportFileError(
+                f"line {number}: invalid recipe ({exc.errors()[0]['msg']})"
+            ) from None
     elif not {"doc_id", "position", "text", "start", "end"} <= payload.keys():
         raise ImportFileError(f"line {number}: a chunk needs doc_id, position, text, start, end")
     dense = line.get("dense")
-    if dense is not None and not (isinstance(dense, list) and all(isinstance(x, int | float) for x in dense)):
+    if dense is not None and not (
+        isinstance(dense, list) and all(isinstance(x, int | float) for x in dense)
+    ):
         raise ImportFileError(f"line {number}: 'dense' must be a list of numbers")
     return line
 
@@ -117,7 +121,9 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
     header, lines = read_export(path)
     meta = kb.store.meta()
     reuse = (
-        bool(header.get("vectors")) and meta is not None and header.get("model") == meta.model
+        bool(header.get("vectors"))
+        and meta is not None
+        and header.get("model") == meta.model
         and all("dense" in line for line in lines)
     )
     for start in range(0, len(lines), WRITE_BATCH):
@@ -129,7 +135,9 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
     kb.store.optimize()
     recipes = sum(1 for line in lines if line["payload"]["kind"] == Kind.recipe.value)
     documents = sum(1 for line in lines if line["payload"].get("position") == 0)
-    return ImportReport(points=len(lines), recipes=recipes, documents=documents, reembedded=not reuse)
+    return ImportReport(
+        points=len(lines), recipes=recipes, documents=documents, reembedded=not reuse
+    )
 
 
 def reindex(kb: KnowledgeBase) -> ImportReport:

@@ -22,7 +22,7 @@ _MLKB_VARS = [k for k in os.environ if k.startswith("MLKB_")]
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point MLKB_HOME at a fresh folder and clear other MLKB_* variables and keys."""
-    for key in _MLKB_VARS + ["FIRECRAWL_API_KEY", "TAVILY_API_KEY", "HF_TOKEN"]:
+    for key in [*_MLKB_VARS, "FIRECRAWL_API_KEY", "TAVILY_API_KEY", "HF_TOKEN"]:
         monkeypatch.delenv(key, raising=False)
     home = tmp_path / "mlkb-home"
     monkeypatch.setenv("MLKB_HOME", str(home))

@@ -14,7 +14,9 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 
 @router.post(
-    "", response_model=AddOut, dependencies=[WriteAccess],
+    "",
+    response_model=AddOut,
+    dependencies=[WriteAccess],
     responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
 def add_document(kb: KBDep, body: DocumentIn) -> AddOut:
@@ -23,8 +25,14 @@ def add_document(kb: KBDep, body: DocumentIn) -> AddOut:
     doc_id = body.doc_id()
     try:
         doc = Document(
-            id=doc_id, kind=Kind(body.kind), source=doc_id.split(":", 1)[0], title=body.title,
-            url=body.url, authors=body.authors, published=body.published, tags=body.tags,
+            id=doc_id,
+            kind=Kind(body.kind),
+            source=doc_id.split(":", 1)[0],
+            title=body.title,
+            url=body.url,
+            authors=body.authors,
+            published=body.published,
+            tags=body.tags,
             text=body.text,
         )
     except ValidationError as exc:

@@ -21,9 +21,16 @@ PARAMS_DOC = (
 
 
 @router.post(
-    "/{source}", response_model=JobAccepted, status_code=202, dependencies=[WriteAccess],
-    responses={400: {"model": ErrorOut, "description": "Bad parameters, or a missing key."},
-               401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    "/{source}",
+    response_model=JobAccepted,
+    status_code=202,
+    dependencies=[WriteAccess],
+    responses={
+        400: {"model": ErrorOut, "description": "Bad parameters, or a missing key."},
+        401: {"model": ErrorOut},
+        403: {"model": ErrorOut},
+        422: {"model": ErrorOut},
+    },
 )
 def start_ingest(
     jobs: JobsDep,
@@ -38,8 +45,12 @@ def start_ingest(
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, dependencies=[ReadAccess],
-            responses={404: {"model": ErrorOut, "description": "Unknown job."}})
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    dependencies=[ReadAccess],
+    responses={404: {"model": ErrorOut, "description": "Unknown job."}},
+)
 def get_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
     """A job's status (queued, running, done, failed), progress, and report once done."""
     data = jobs.get(job_id)

@@ -18,8 +18,9 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.get("/{item_id:path}", response_model=ItemOut, responses=NOT_FOUND,
-            dependencies=[ReadAccess])
+@router.get(
+    "/{item_id:path}", response_model=ItemOut, responses=NOT_FOUND, dependencies=[ReadAccess]
+)
 def get_item(kb: KBDep, item_id: IdPath) -> RecipeItem | DocumentItem:
     """The full recipe, or the document with all its chunks."""
     item = kb.get(item_id)
@@ -29,7 +30,10 @@ def get_item(kb: KBDep, item_id: IdPath) -> RecipeItem | DocumentItem:
 
 
 @router.delete(
-    "/{item_id:path}", status_code=204, response_class=Response, dependencies=[WriteAccess],
+    "/{item_id:path}",
+    status_code=204,
+    response_class=Response,
+    dependencies=[WriteAccess],
     responses={**NOT_FOUND, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
 )
 def delete_item(kb: KBDep, item_id: IdPath) -> Response:

@@ -32,17 +32,23 @@ def list_recipes(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecipePage:
     """A page of recipes sorted by area and id, with the total that match."""
-    recipes, total = kb.list_recipes(area=area.value if area else None, tag=tag,
-                                     limit=limit, offset=offset)
+    recipes, total = kb.list_recipes(
+        area=area.value if area else None, tag=tag, limit=limit, offset=offset
+    )
     items = [RecipeOut.model_validate(r.model_dump()) for r in recipes]
     return RecipePage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post(
-    "", response_model=AddOut, status_code=201, dependencies=[WriteAccess],
-    responses={**WRITE_ERRORS,
-               200: {"model": AddOut, "description": "The same recipe is already stored."},
-               409: {"model": ErrorOut, "description": "Another recipe has this id."}},
+    "",
+    response_model=AddOut,
+    status_code=201,
+    dependencies=[WriteAccess],
+    responses={
+        **WRITE_ERRORS,
+        200: {"model": AddOut, "description": "The same recipe is already stored."},
+        409: {"model": ErrorOut, "description": "Another recipe has this id."},
+    },
 )
 def create_recipe(kb: KBDep, body: RecipeIn, response: Response) -> AddOut:
     """Add a recipe. 201 when new; 200 when an identical one exists; 409 when the id is
@@ -53,8 +59,9 @@ def create_recipe(kb: KBDep, body: RecipeIn, response: Response) -> AddOut:
     return AddOut.of(result)
 
 
-@router.put("/{recipe_id}", response_model=AddOut, dependencies=[WriteAccess],
-            responses=WRITE_ERRORS)
+@router.put(
+    "/{recipe_id}", response_model=AddOut, dependencies=[WriteAccess], responses=WRITE_ERRORS
+)
 def replace_recipe(kb: KBDep, recipe_id: RecipeId, body: RecipeUpdate) -> AddOut:
     """Add or replace the recipe with this id; a changed recipe gets a new version."""
     if body.id is not None and body.id != recipe_id:
@@ -67,7 +74,10 @@ def replace_recipe(kb: KBDep, recipe_id: RecipeId, body: RecipeUpdate) -> AddOut
 
 
 @router.delete(
-    "/{recipe_id}", status_code=204, response_class=Response, dependencies=[WriteAccess],
+    "/{recipe_id}",
+    status_code=204,
+    response_class=Response,
+    dependencies=[WriteAccess],
     responses={**WRITE_ERRORS, 404: {"model": ErrorOut, "description": "Unknown recipe."}},
 )
 def delete_recipe(kb: KBDep, recipe_id: Annotated[str, Path()]) -> Response:

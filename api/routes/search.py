@@ -51,13 +51,23 @@ def search_get(
     published_to: dt.date | None = None,
 ) -> SearchOut:
     """Find recipes and documents about a problem (filters as query parameters)."""
-    body = SearchIn(query=q, k=k, kind=kind, area=area, source=source, tag=tag, mode=mode,
-                    published_from=published_from, published_to=published_to)
+    body = SearchIn(
+        query=q,
+        k=k,
+        kind=kind,
+        area=area,
+        source=source,
+        tag=tag,
+        mode=mode,
+        published_from=published_from,
+        published_to=published_to,
+    )
     return _run(kb, body)
 
 
 @router.get(
-    "/similar/{item_id:path}", response_model=SearchOut,
+    "/similar/{item_id:path}",
+    response_model=SearchOut,
     responses={**ERRORS, 404: {"model": ErrorOut, "description": "Unknown id."}},
 )
 def similar(
@@ -70,6 +80,10 @@ def similar(
     tag: TagQ = [],  # noqa: B006
 ) -> SearchOut:
     """Items most like a stored recipe or document, the item itself excluded."""
-    filters = Filters(kind=[x.value for x in kind], area=[a.value for a in area],
-                      source=list(source), tags=list(tag))
+    filters = Filters(
+        kind=[x.value for x in kind],
+        area=[a.value for a in area],
+        source=list(source),
+        tags=list(tag),
+    )
     return SearchOut.of(kb.similar(item_id, k=k, filters=filters))

@@ -28,8 +28,11 @@ def healthz() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
 
 
-@router.get("/readyz", response_model=HealthOut,
-            responses={503: {"model": ErrorOut, "description": "The store is not reachable."}})
+@router.get(
+    "/readyz",
+    response_model=HealthOut,
+    responses={503: {"model": ErrorOut, "description": "The store is not reachable."}},
+)
 def readyz(kb: KBDep) -> HealthOut | JSONResponse:
     """The store answers and holds the collection."""
     try:
@@ -43,8 +46,11 @@ def readyz(kb: KBDep) -> HealthOut | JSONResponse:
     return HealthOut(status="ready", version=__version__)
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text."}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text."}},
+)
 def metrics(request: Request) -> Response:
     """Request counts and latency histograms per route, in Prometheus' text format."""
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -20,7 +20,7 @@ from mlkb.cli._common import fail
 
 app = typer.Typer(
     name="mlkb",
-    help="A knowledge base of ML engineering know-how: who has solved a problem like mine, and how?",
+    help="ML engineering know-how: who has solved a problem like mine, and how?",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

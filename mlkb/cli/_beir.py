@@ -21,8 +21,13 @@ def beir_reports(
     docs, queries, qrels = load_beir(folder, split)
     home = keep or Path(tempfile.mkdtemp(prefix="mlkb-beir-"))
     settings = base.model_copy(
-        update={"home": home, "qdrant_url": None, "seed_on_first_use": False,
-                "collection": f"beir-{folder.name}", "model_cache": base.model_cache_dir}
+        update={
+            "home": home,
+            "qdrant_url": None,
+            "seed_on_first_use": False,
+            "collection": f"beir-{folder.name}",
+            "model_cache": base.model_cache_dir,
+        }
     )
     try:
         with KnowledgeBase(settings) as kb:

@@ -22,24 +22,32 @@ KIND_STYLE = {
 def hit_json(hit: Hit) -> dict[str, Any]:
     """The stable JSON shape of a hit."""
     return {
-        "id": hit.id, "kind": hit.kind.value, "title": hit.title, "score": hit.score,
-        "area": hit.area, "source": hit.source, "url": hit.url, "snippet": hit.snippet,
-        "section": hit.section, "chunk": hit.chunk,
+        "id": hit.id,
+        "kind": hit.kind.value,
+        "title": hit.title,
+        "score": hit.score,
+        "area": hit.area,
+        "source": hit.source,
+        "url": hit.url,
+        "snippet": hit.snippet,
+        "section": hit.section,
+        "chunk": hit.chunk,
     }
 
 
 def result_json(result: SearchResult) -> dict[str, Any]:
     """``{"query": ..., "hits": [...]}``"""
-    return {"query": result.query, "took_ms": result.took_ms,
-            "hits": [hit_json(h) for h in result.hits]}
+    return {
+        "query": result.query,
+        "took_ms": result.took_ms,
+        "hits": [hit_json(h) for h in result.hits],
+    }
 
 
 def print_hits(result: SearchResult) -> None:
     """Ranked hits: title, kind, area or source, score, id and a snippet."""
     if not result.hits:
-        console.print(
-            "[yellow]No results.[/] Try fewer words, another phrasing, or drop a filter."
-        )
+        console.print("[yellow]No results.[/] Try fewer words, another phrasing, or drop a filter.")
         return
     for rank, hit in enumerate(result.hits, start=1):
         style = KIND_STYLE.get(hit.kind.value, "bold")
@@ -57,12 +65,23 @@ def print_hits(result: SearchResult) -> None:
 
 def recipe_markdown(recipe: Recipe) -> str:
     """A recipe as a markdown page."""
-    lines = [f"# {recipe.title}", "",
-             f"`{recipe.id}` · area **{recipe.area.value}** · v{recipe.version} · {recipe.updated}",
-             "", "## Problem", "", recipe.problem, ""]
+    lines = [
+        f"# {recipe.title}",
+        "",
+        f"`{recipe.id}` · area **{recipe.area.value}** · v{recipe.version} · {recipe.updated}",
+        "",
+        "## Problem",
+        "",
+        recipe.problem,
+        "",
+    ]
     ctx = recipe.context
-    facts = [("Domain", ", ".join(ctx.domain)), ("Modality", ctx.modality or ""),
-             ("Scale", ctx.scale or ""), ("Constraints", ", ".join(ctx.constraints))]
+    facts = [
+        ("Domain", ", ".join(ctx.domain)),
+        ("Modality", ctx.modality or ""),
+        ("Scale", ctx.scale or ""),
+        ("Constraints", ", ".join(ctx.constraints)),
+    ]
     if any(v for _, v in facts):
         lines += ["## Context", ""] + [f"- **{k}:** {v}" for k, v in facts if v] + [""]
     if recipe.symptoms:

@@ -23,7 +23,9 @@ def seed(as_json: JsonOpt = False) -> None:
     recipes = shipped_recipes()
     with open_kb(local_only=True) as kb:
         results = kb.add_recipes(recipes, source="seed", replace=True)
-    counts = {s: sum(1 for r in results if r.status.value == s) for s in ("new", "updated", "unchanged")}
+    counts = {
+        s: sum(1 for r in results if r.status.value == s) for s in ("new", "updated", "unchanged")
+    }
     if as_json:
         print_json(counts)
     else:
@@ -47,7 +49,9 @@ def stats(as_json: JsonOpt = False) -> None:
 
 def export(
     path: Annotated[str, typer.Argument(help="Output .jsonl file, or - for stdout.")],
-    vectors: Annotated[bool, typer.Option(help="Carry dense vectors (bigger, faster import).")] = False,
+    vectors: Annotated[
+        bool, typer.Option(help="Carry dense vectors (bigger, faster import).")
+    ] = False,
 ) -> None:
     """Write every recipe, document and chunk to a JSON Lines file.
 

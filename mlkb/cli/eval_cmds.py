@@ -12,13 +12,23 @@ from mlkb.schema import SearchMode
 
 
 def eval_(
-    mode: Annotated[list[SearchMode] | None, typer.Option(help="hybrid, dense, sparse (repeatable).")] = None,
-    beir: Annotated[Path | None, typer.Option(help="A BEIR dataset folder to score instead.")] = None,
+    mode: Annotated[
+        list[SearchMode] | None, typer.Option(help="hybrid, dense, sparse (repeatable).")
+    ] = None,
+    beir: Annotated[
+        Path | None, typer.Option(help="A BEIR dataset folder to score instead.")
+    ] = None,
     split: Annotated[str, typer.Option(help="BEIR qrels split.")] = "test",
-    queries: Annotated[Path | None, typer.Option(help="Labelled queries YAML (default: the shipped set).")] = None,
-    store: Annotated[Path | None, typer.Option(help="Keep the BEIR store here and reuse it next time.")] = None,
+    queries: Annotated[
+        Path | None, typer.Option(help="Labelled queries YAML (default: the shipped set).")
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="Keep the BEIR store here and reuse it next time.")
+    ] = None,
     worst: Annotated[int, typer.Option(help="Print this many worst queries.")] = 5,
-    min_ndcg: Annotated[float | None, typer.Option(help="Exit 1 if hybrid nDCG@10 is lower.")] = None,
+    min_ndcg: Annotated[
+        float | None, typer.Option(help="Exit 1 if hybrid nDCG@10 is lower.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Score retrieval: nDCG@10, recall@10 and MRR, per mode, with the worst queries.
@@ -49,19 +59,39 @@ def eval_(
     else:
         from rich.table import Table
 
-        table = Table("set", "mode", "queries", "nDCG@10", "recall@10", "MRR@10", "s", box=None,
-                      header_style="bold")
+        table = Table(
+            "set",
+            "mode",
+            "queries",
+            "nDCG@10",
+            "recall@10",
+            "MRR@10",
+            "s",
+            box=None,
+            header_style="bold",
+        )
         for r in reports:
             s = r.summary()
-            table.add_row(s["name"], s["mode"], str(s["queries"]), f"{s['ndcg@10']:.4f}",
-                          f"{s['recall@10']:.4f}", f"{s['mrr@10']:.4f}", f"{s['seconds']:.1f}")
+            table.add_row(
+                s["name"],
+                s["mode"],
+                str(s["queries"]),
+                f"{s['ndcg@10']:.4f}",
+                f"{s['recall@10']:.4f}",
+                f"{s['mrr@10']:.4f}",
+                f"{s['seconds']:.1f}",
+            )
         console.print(table)
         for r in reports:
             console.print(f"\n[bold]worst queries ({r.mode})[/]")
             for q in r.worst(worst):
-                want = ", ".join(k for k, g in q.relevant.items() if g == 2) or ", ".join(q.relevant)
-                console.print(f"  {q.ndcg:.2f}  {q.query[:70]}  [dim]want {want[:60]}; "
-                              f"got {', '.join(q.retrieved[:3])[:80]}[/]")
+                want = ", ".join(k for k, g in q.relevant.items() if g == 2) or ", ".join(
+                    q.relevant
+                )
+                console.print(
+                    f"  {q.ndcg:.2f}  {q.query[:70]}  [dim]want {want[:60]}; "
+                    f"got {', '.join(q.retrieved[:3])[:80]}[/]"
+                )
     hybrid = next((r for r in reports if r.mode == SearchMode.hybrid.value), None)
     if min_ndcg is not None and hybrid is not None and hybrid.ndcg < min_ndcg:
         console.print(f"[red]hybrid nDCG@10 {hybrid.ndcg:.4f} is below the floor {min_ndcg}[/]")

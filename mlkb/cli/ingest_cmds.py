@@ -25,10 +25,13 @@ def arxiv_cmd(
     query: Annotated[str | None, typer.Argument(help="arXiv search query.")] = None,
     ids: Annotated[list[str] | None, typer.Option("--id", help="An arXiv id (repeatable).")] = None,
     max_results: Annotated[int, typer.Option("--max", min=1, help="Most papers to fetch.")] = 10,
-    since: Annotated[dt.datetime | None, typer.Option(
-        formats=["%Y-%m-%d"], help="Only papers submitted on or after this date.")] = None,
-    full_text: Annotated[bool, typer.Option(
-        "--full-text", help="Download each PDF and keep its text by section.")] = False,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Only papers submitted on or after this date."),
+    ] = None,
+    full_text: Annotated[
+        bool, typer.Option("--full-text", help="Download each PDF and keep its text by section.")
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -37,8 +40,13 @@ def arxiv_cmd(
     Example: mlkb ingest arxiv "low-rank adaptation" --max 5 --since 2023-01-01
     Example: mlkb ingest arxiv --id 1706.03762 --id 2106.09685 --full-text
     """
-    params: dict[str, Any] = {"query": query, "ids": ids or [], "max": max_results,
-                              "since": since.date() if since else None, "full_text": full_text}
+    params: dict[str, Any] = {
+        "query": query,
+        "ids": ids or [],
+        "max": max_results,
+        "since": since.date() if since else None,
+        "full_text": full_text,
+    }
     _ingest("arxiv", params, quiet, as_json)
 
 
@@ -57,8 +65,13 @@ def hf_cmd(
     Example: mlkb ingest hf google-bert/bert-base-uncased
     Example: mlkb ingest hf --search bert --task fill-mask --library transformers --max 5
     """
-    params: dict[str, Any] = {"model_ids": model_ids or [], "search": search, "task": task,
-                              "library": library, "max": max_results}
+    params: dict[str, Any] = {
+        "model_ids": model_ids or [],
+        "search": search,
+        "task": task,
+        "library": library,
+        "max": max_results,
+    }
     _ingest("hf", params, quiet, as_json)
 
 
@@ -97,8 +110,10 @@ def web_cmd(
 @ingest_app.command("files")
 def files_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or glob patterns.")],
-    root: Annotated[str | None, typer.Option(help="Ids are paths relative to this folder "
-                                             "(default: the current one).")] = None,
+    root: Annotated[
+        str | None,
+        typer.Option(help="Ids are paths relative to this folder (default: the current one)."),
+    ] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -119,8 +134,10 @@ def _ingest(source: str, params: dict[str, Any], quiet: bool, as_json: bool) -> 
     cfg = settings()
     SOURCES[source].check(parse_params(source, params), cfg)  # fail fast, before the model loads
     if (url := find_server(cfg)) is not None:
-        raise StoreLocked(f"mlkb serve at {url} holds the store; queue the ingest there "
-                          f"(POST {url}/v1/ingest/{source}) or stop the server first")
+        raise StoreLocked(
+            f"mlkb serve at {url} holds the store; queue the ingest there "
+            f"(POST {url}/v1/ingest/{source}) or stop the server first"
+        )
     show_bar = not quiet and not as_json and err_console.is_terminal
     with open_kb(local_only=True) as kb, _progress(show_bar, source) as progress:
         report = run(kb, source, params, progress)
@@ -151,9 +168,13 @@ class _progress:
         from mlkb.cli._common import err_console
 
         self._bar = Progress(
-            TextColumn(f"[bold]{self.source}[/]"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("[dim]{task.description}[/]"),
-            console=err_console, transient=True,
+            TextColumn(f"[bold]{self.source}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("[dim]{task.description}[/]"),
+            console=err_console,
+            transient=True,
         )
         self._bar.start()
         self._task = self._bar.add_task("", total=None)
@@ -162,8 +183,7 @@ class _progress:
     def update(self, report: Any) -> None:
         """Move the bar to the report's count."""
         current = (report.current or "")[-60:]
-        self._bar.update(self._task, total=report.total, completed=report.done,
-                         description=current)
+        self._bar.update(self._task, total=report.total, completed=report.done, description=current)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

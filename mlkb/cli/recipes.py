@@ -10,15 +10,18 @@ import typer
 from mlkb.cli._common import console, err_console, open_kb, print_json
 from mlkb.schema import Area
 
-app = typer.Typer(help="Curated recipes: add, validate, list, remove, and a template.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Curated recipes: add, validate, list, remove, and a template.", no_args_is_help=True
+)
 
 PathsArg = Annotated[list[Path], typer.Argument(help="YAML files or folders of them.")]
 
 TEMPLATE = """\
 id: my-recipe-slug            # lowercase letters, digits, hyphens; unique
 title: One line that names the problem and the fix
-area: monitoring              # data|features|training|evaluation|optimization|serving|monitoring|mlops|responsible-ai|llm
+# area: data, features, training, evaluation, optimization, serving, monitoring, mlops,
+#       responsible-ai or llm
+area: monitoring
 problem: >-
   Two to five sentences, phrased as a practitioner would ask it.
 context:
@@ -115,9 +118,15 @@ def list_(
     with open_kb() as kb:
         recipes, total = kb.list_recipes(area=area.value if area else None, tag=tag, limit=limit)
     if as_json:
-        print_json({"total": total, "items": [
-            {"id": r.id, "title": r.title, "area": r.area.value, "tags": r.tags} for r in recipes
-        ]})
+        print_json(
+            {
+                "total": total,
+                "items": [
+                    {"id": r.id, "title": r.title, "area": r.area.value, "tags": r.tags}
+                    for r in recipes
+                ],
+            }
+        )
         return
     from rich.table import Table
 
@@ -139,6 +148,8 @@ def rm(recipe_id: Annotated[str, typer.Argument(help="The recipe's id.")]) -> No
 
     with open_kb() as kb:
         if not isinstance(kb.get(recipe_id), Recipe):
-            raise NotFound(f"'{recipe_id}' is a document, not a recipe; documents go with `mlkb rm`")
+            raise NotFound(
+                f"'{recipe_id}' is a document, not a recipe; documents go with `mlkb rm`"
+            )
         kb.delete(recipe_id)
     console.print(f"removed  {recipe_id}")

@@ -17,7 +17,9 @@ def search(
     query: Annotated[str, typer.Argument(help="What you are trying to solve.")],
     kind: Annotated[list[Kind] | None, typer.Option(help="Only this kind (repeatable).")] = None,
     area: Annotated[list[Area] | None, typer.Option(help="Only this recipe area.")] = None,
-    source: Annotated[list[str] | None, typer.Option(help="Only this source (arxiv, hf, url, …).")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only this source (arxiv, hf, url, …).")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only items with this tag.")] = None,
     k: KOpt = 10,
     mode: Annotated[SearchMode, typer.Option(help="hybrid, dense or sparse.")] = SearchMode.hybrid,
@@ -31,7 +33,12 @@ def search(
     from mlkb.search import search_request
 
     request = search_request(
-        query=query, k=k, kind=kind or [], area=area or [], source=source or [], tag=tag or [],
+        query=query,
+        k=k,
+        kind=kind or [],
+        area=area or [],
+        source=source or [],
+        tag=tag or [],
         mode=mode,
     )
     with open_kb() as kb:
@@ -43,7 +50,9 @@ def search(
 
 
 def show(
-    item_id: Annotated[str, typer.Argument(help="A recipe id or a document id (arxiv:1706.03762).")],
+    item_id: Annotated[
+        str, typer.Argument(help="A recipe id or a document id (arxiv:1706.03762).")
+    ],
     full: Annotated[bool, typer.Option(help="Print whole chunks, not their openings.")] = False,
     as_json: JsonOpt = False,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections.abc import Sequence
@@ -32,10 +33,11 @@ class FakeEmbedder:
 
     def _one(self, text: str) -> np.ndarray:
         words = _WORD.findall(text.lower())
-        pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        pairs = [f"{a} {b}" for a, b in itertools.pairwise(words)]
         feats = words + pairs + [w[:5] for w in words if len(w) > 5]
-        hashes = np.fromiter((zlib.crc32(f.encode()) for f in feats), dtype=np.uint32,
-                             count=len(feats))
+        hashes = np.fromiter(
+            (zlib.crc32(f.encode()) for f in feats), dtype=np.uint32, count=len(feats)
+        )
         signs = np.where(hashes >> 31, 1.0, -1.0)
         vec = np.bincount(hashes % self._dim, weights=signs, minlength=self._dim)
         norm = float(np.linalg.norm(vec))

@@ -87,8 +87,8 @@ class ModelEmbedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.set_verbosity_error()
-            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             try:
                 self._st = SentenceTransformer(resolve_model_path(self._name), device="cpu")
             except OSError as exc:
@@ -122,5 +122,5 @@ class ModelEmbedder:
     def embed_query(self, text: str) -> list[float]:
         encoder = self._query_encoder() if self._onnx_query else None
         if encoder is not None:
-            return encoder.encode([text])[0].tolist()
+            return [float(x) for x in encoder.encode([text])[0]]
         return [float(x) for x in self.embed_documents([text])[0]]

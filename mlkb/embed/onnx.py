@@ -112,7 +112,10 @@ def export_onnx(st_model: Any, folder: Path) -> None:
 
 def embedding_dimension(st_model: Any) -> int:
     """The model's output dimension (the method was renamed in sentence-transformers 6)."""
-    getter = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension
+    getter = (
+        getattr(st_model, "get_embedding_dimension", None)
+        or st_model.get_sentence_embedding_dimension
+    )
     return int(getter())
 
 

@@ -84,6 +84,8 @@ class QueryPlan:
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
     rrf_k: int = 60
+    fusion: str = "dbsf"
+    """``dbsf`` (distribution-based score fusion, unweighted) or ``rrf`` (weighted)."""
 
 
 class Store(Protocol):

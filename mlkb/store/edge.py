@@ -60,7 +60,9 @@ class EdgeStore:
             return None
         raw = json.loads(path.read_text())
         return CollectionMeta(
-            model=raw["model"], dim=int(raw["dim"]), schema=int(raw.get("schema", 1)),
+            model=raw["model"],
+            dim=int(raw["dim"]),
+            schema=int(raw.get("schema", 1)),
             extra=raw.get("extra", {}),
         )
 
@@ -93,8 +95,9 @@ class EdgeStore:
         # The meta file is written last and atomically: it marks a complete collection.
         tmp = self.folder / (_META_FILE + ".tmp")
         tmp.write_text(
-            json.dumps({"model": meta.model, "dim": meta.dim, "schema": meta.schema,
-                        "extra": meta.extra})
+            json.dumps(
+                {"model": meta.model, "dim": meta.dim, "schema": meta.schema, "extra": meta.extra}
+            )
         )
         os.replace(tmp, self.folder / _META_FILE)
 
@@ -136,15 +139,17 @@ class EdgeStore:
         prefetches, weights = [], []
         if plan.dense is not None:
             prefetches.append(
-                qe.Prefetch(limit=plan.prefetch, query=qe.Query.Nearest(plan.dense, using=DENSE),
-                            filter=flt)
+                qe.Prefetch(
+                    limit=plan.prefetch, query=qe.Query.Nearest(plan.dense, using=DENSE), filter=flt
+                )
             )
             weights.append(plan.dense_weight)
         if plan.sparse is not None and plan.sparse.indices:
             sv = qe.SparseVector(indices=plan.sparse.indices, values=plan.sparse.values)
             prefetches.append(
-                qe.Prefetch(limit=plan.prefetch, query=qe.Query.Nearest(sv, using=SPARSE),
-                            filter=flt)
+                qe.Prefetch(
+                    limit=plan.prefetch, query=qe.Query.Nearest(sv, using=SPARSE), filter=flt
+                )
             )
             weights.append(plan.sparse_weight)
         if not prefetches:
@@ -158,7 +163,11 @@ class EdgeStore:
             request = qe.QueryRequest(
                 limit=plan.limit,
                 prefetches=prefetches,
-                query=qe.Fusion.Rrf(k=plan.rrf_k, weights=weights),
+                query=(  # type: ignore[arg-type]
+                    qe.Fusion.Dbsf()
+                    if plan.fusion == "dbsf"
+                    else qe.Fusion.Rrf(k=plan.rrf_k, weights=weights)
+                ),
                 with_payload=True,
             )
         return [_point(r) for r in self.shard.query(request)]
@@ -167,9 +176,11 @@ class EdgeStore:
         self, filters: Filters, limit: int, offset: str | None = None, *, vectors: bool = False
     ) -> tuple[list[StoredPoint], str | None]:
         request = qe.ScrollRequest(
-            offset=offset, limit=limit,
+            offset=offset,
+            limit=limit,
             filter=None if filters.is_empty() else _filter(filters),
-            with_payload=True, with_vector=vectors,
+            with_payload=True,
+            with_vector=vectors,
         )
         records, next_offset = self.shard.scroll(request)
         return [_point(r) for r in records], None if next_offset is None else str(next_offset)

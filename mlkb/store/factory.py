@@ -12,8 +12,12 @@ def open_store(settings: Settings) -> Store:
         from mlkb.store.server import ServerStore, connect
 
         key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        client = connect(settings.qdrant_url, key, attempts=settings.qdrant_connect_attempts,
-                         backoff=settings.qdrant_connect_backoff)
+        client = connect(
+            settings.qdrant_url,
+            key,
+            attempts=settings.qdrant_connect_attempts,
+            backoff=settings.qdrant_connect_backoff,
+        )
         return ServerStore(client, settings.collection)
     from mlkb.store.edge import EdgeStore
 

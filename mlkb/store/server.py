@@ -6,6 +6,7 @@ speaks the same client API.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import warnings
 from collections.abc import Sequence
@@ -83,7 +84,9 @@ class ServerStore:
         if "model" not in raw:
             return None
         return CollectionMeta(
-            model=str(raw["model"]), dim=int(raw["dim"]), schema=int(raw.get("schema", 1)),
+            model=str(raw["model"]),
+            dim=int(raw["dim"]),
+            schema=int(raw.get("schema", 1)),
             extra=dict(raw.get("extra") or {}),
         )
 
@@ -94,8 +97,12 @@ class ServerStore:
             self.collection,
             vectors_config={DENSE: m.VectorParams(size=meta.dim, distance=m.Distance.COSINE)},
             sparse_vectors_config={SPARSE: m.SparseVectorParams(modifier=m.Modifier.IDF)},
-            metadata={"model": meta.model, "dim": meta.dim, "schema": meta.schema,
-                      "extra": meta.extra},
+            metadata={
+                "model": meta.model,
+                "dim": meta.dim,
+                "schema": meta.schema,
+                "extra": meta.extra,
+            },
         )
         with warnings.catch_warnings():
             # qdrant-client's in-process mode ignores payload indexes and says so
@@ -149,14 +156,22 @@ class ServerStore:
         if len(prefetches) == 1:
             only = prefetches[0]
             response = self.client.query_points(
-                self.collection, query=only.query, using=only.using, limit=plan.limit,
-                query_filter=flt, with_payload=True,
+                self.collection,
+                query=only.query,
+                using=only.using,
+                limit=plan.limit,
+                query_filter=flt,
+                with_payload=True,
             )
         else:
             response = self.client.query_points(
                 self.collection,
                 prefetch=prefetches,
-                query=m.RrfQuery(rrf=m.Rrf(k=plan.rrf_k, weights=weights)),
+                query=(
+                    m.FusionQuery(fusion=m.Fusion.DBSF)
+                    if plan.fusion == "dbsf"
+                    else m.RrfQuery(rrf=m.Rrf(k=plan.rrf_k, weights=weights))
+                ),
                 limit=plan.limit,
                 with_payload=True,
             )
@@ -168,7 +183,10 @@ class ServerStore:
         records, next_offset = self.client.scroll(
             self.collection,
             scroll_filter=None if filters.is_empty() else _filter(filters),
-            limit=limit, offset=offset, with_payload=True, with_vectors=vectors,
+            limit=limit,
+            offset=offset,
+            with_payload=True,
+            with_vectors=vectors,
         )
         return [_point(r) for r in records], None if next_offset is None else str(next_offset)
 
@@ -211,8 +229,12 @@ def _filter(f: Filters) -> m.Filter:
             m.FieldCondition(
                 key="published",
                 range=m.DatetimeRange(
-                    gte=f.published_from.isoformat() if f.published_from else None,
-                    lte=f"{f.published_to.isoformat()}T23:59:59Z" if f.published_to else None,
+                    gte=f.published_from,
+                    lte=(
+                        dt.datetime.combine(f.published_to, dt.time.max, tzinfo=dt.UTC)
+                        if f.published_to
+                        else None
+                    ),
                 ),
             )
         )

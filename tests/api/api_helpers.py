@@ -44,15 +44,23 @@ def free_port() -> int:
 def server_env(home: Path, **extra: str) -> dict[str, str]:
     """Environment for a child mlkb process: its own home, the fake embedder, the key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLKB_")}
-    env.update({"MLKB_HOME": str(home), "MLKB_EMBED_MODEL": "fake", "MLKB_API_KEY": API_KEY,
-                "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "MLKB_HOME": str(home),
+            "MLKB_EMBED_MODEL": "fake",
+            "MLKB_API_KEY": API_KEY,
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
 
 @contextmanager
-def running_server(home: Path, *, template: Path | None = None, timeout: float = 60,
-                   **env: str) -> Iterator[str]:
+def running_server(
+    home: Path, *, template: Path | None = None, timeout: float = 60, **env: str
+) -> Iterator[str]:
     """``mlkb serve`` as a real process on a free port; killed on exit whatever happens.
     ``template``: a seeded store folder copied in first (seeding anew takes seconds)."""
     if template is not None and not (home / "stores" / "mlkb").exists():
@@ -61,7 +69,10 @@ def running_server(home: Path, *, template: Path | None = None, timeout: float =
     log = (home.parent / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlkb.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=server_env(home, **env), cwd=home.parent, stdout=log, stderr=subprocess.STDOUT,
+        env=server_env(home, **env),
+        cwd=home.parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

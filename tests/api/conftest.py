@@ -42,12 +42,20 @@ def fake_kb(fake_settings: Settings, seeded_template: Path) -> Iterator[Knowledg
 
 
 @pytest.fixture(scope="module")
-def ro_client(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[TestClient]:
+def ro_client(
+    seeded_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     """One app per module for tests that only read (or write nothing they check later)."""
     home = tmp_path_factory.mktemp("ro") / "home"
-    settings = Settings(home=home, embed_model="fake", api_key=API_KEY, api_read_key=None,
-                        api_url=None, qdrant_url=None, cors_origins=[])
+    settings = Settings(
+        home=home,
+        embed_model="fake",
+        api_key=API_KEY,
+        api_read_key=None,
+        api_url=None,
+        qdrant_url=None,
+        cors_origins=[],
+    )
     shutil.copytree(seeded_template, settings.store_path)
     kb = KnowledgeBase(settings, embedder=FakeEmbedder(), seed=False)
     try:
@@ -72,8 +80,9 @@ def writer(client: TestClient) -> TestClient:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path
-                ) -> Iterator[tuple[str, Path]]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, seeded_template: Path
+) -> Iterator[tuple[str, Path]]:
     """One real server per module: (url, its MLKB_HOME)."""
     home = tmp_path_factory.mktemp("served") / "home"
     home.mkdir()

@@ -35,9 +35,13 @@ def test_writes_need_the_key(client: TestClient) -> None:
     assert "none was sent" in missing.json()["detail"]
     wrong = client.post("/v1/recipes", json=recipe_body(), headers={"X-API-Key": "x" * 32})
     assert wrong.status_code == 401 and "wrong" in wrong.json()["detail"]
-    for method, path in (("PUT", "/v1/recipes/some-id"), ("DELETE", "/v1/recipes/some-id"),
-                         ("DELETE", "/v1/items/doc:x"), ("POST", "/v1/documents"),
-                         ("POST", "/v1/ingest/files")):
+    for method, path in (
+        ("PUT", "/v1/recipes/some-id"),
+        ("DELETE", "/v1/recipes/some-id"),
+        ("DELETE", "/v1/items/doc:x"),
+        ("POST", "/v1/documents"),
+        ("POST", "/v1/ingest/files"),
+    ):
         r = client.request(method, path, json={})
         assert r.status_code == 401, (method, path)
     ok = client.post("/v1/recipes", json=recipe_body(), headers={"X-API-Key": API_KEY})
@@ -90,8 +94,7 @@ def test_streamed_body_over_the_limit_is_413(writer: TestClient) -> None:
             yield b"y" * 10_000
         yield b'"}'
 
-    r = writer.post("/v1/documents", content=chunks(),
-                    headers={"Content-Type": "application/json"})
+    r = writer.post("/v1/documents", content=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
 
 
@@ -102,25 +105,29 @@ def test_query_length_limit(ro_client: TestClient) -> None:
     assert f"{limit:,}" in r.json()["detail"]
 
 
-@pytest.mark.parametrize(("method", "path", "kwargs"), [
-    ("GET", "/v1/search", {}),
-    ("GET", "/v1/search", {"params": {"q": "x", "k": 0}}),
-    ("GET", "/v1/search", {"params": {"q": "x", "k": "many"}}),
-    ("GET", "/v1/search", {"params": {"q": "x", "kind": "poem"}}),
-    ("GET", "/v1/search", {"params": {"q": "x", "published_from": "yesterday"}}),
-    ("GET", "/v1/search", {"params": {"q": "   "}}),
-    ("POST", "/v1/search", {"content": b"{not json", "headers": JSON}),
-    ("POST", "/v1/search", {"content": b"\x17\xff", "headers": JSON}),
-    ("POST", "/v1/search", {"json": ["a", "list"]}),
-    ("POST", "/v1/search", {"json": {"query": "x", "unknown": 1}}),
-    ("POST", "/v1/search", {"json": {"query": 5}}),
-    ("GET", "/v1/recipes", {"params": {"limit": 0}}),
-    ("GET", "/v1/recipes", {"params": {"offset": -1}}),
-    ("GET", "/v1/recipes", {"params": {"area": "nowhere"}}),
-    ("GET", "/v1/similar/x", {"params": {"k": 1000}}),
-])
-def test_bad_input_is_a_4xx_with_the_error_shape(ro_client: TestClient, method: str, path: str,
-                                                 kwargs: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "/v1/search", {}),
+        ("GET", "/v1/search", {"params": {"q": "x", "k": 0}}),
+        ("GET", "/v1/search", {"params": {"q": "x", "k": "many"}}),
+        ("GET", "/v1/search", {"params": {"q": "x", "kind": "poem"}}),
+        ("GET", "/v1/search", {"params": {"q": "x", "published_from": "yesterday"}}),
+        ("GET", "/v1/search", {"params": {"q": "   "}}),
+        ("POST", "/v1/search", {"content": b"{not json", "headers": JSON}),
+        ("POST", "/v1/search", {"content": b"\x17\xff", "headers": JSON}),
+        ("POST", "/v1/search", {"json": ["a", "list"]}),
+        ("POST", "/v1/search", {"json": {"query": "x", "unknown": 1}}),
+        ("POST", "/v1/search", {"json": {"query": 5}}),
+        ("GET", "/v1/recipes", {"params": {"limit": 0}}),
+        ("GET", "/v1/recipes", {"params": {"offset": -1}}),
+        ("GET", "/v1/recipes", {"params": {"area": "nowhere"}}),
+        ("GET", "/v1/similar/x", {"params": {"k": 1000}}),
+    ],
+)
+def test_bad_input_is_a_4xx_with_the_error_shape(
+    ro_client: TestClient, method: str, path: str, kwargs: dict[str, object]
+) -> None:
     r = ro_client.request(method, path, **kwargs)  # type: ignore[arg-type]
     assert 400 <= r.status_code < 500, r.text
     body = r.json()
@@ -141,8 +148,9 @@ def test_weird_ids_are_404_not_500(ro_client: TestClient) -> None:
         assert r.json()["error"] == "not_found"
 
 
-def test_cors_off_by_default_and_on_when_set(fake_kb: KnowledgeBase, client: TestClient,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cors_off_by_default_and_on_when_set(
+    fake_kb: KnowledgeBase, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     origin = {"Origin": "https://agent.example"}
     assert "access-control-allow-origin" not in client.get("/healthz", headers=origin).headers
     monkeypatch.setenv("MLKB_CORS_ORIGINS", "https://agent.example")

@@ -26,9 +26,11 @@ def test_ingest_files_job(writer: TestClient, tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "mixed-precision.md").write_text(
-        "# Mixed precision\n\nUse bf16 autocast and a dynamic loss scaler for fp16.\n")
+        "# Mixed precision\n\nUse bf16 autocast and a dynamic loss scaler for fp16.\n"
+    )
     (notes / "sharding.md").write_text(
-        "# Sharded optimisers\n\nZeRO stage 2 shards gradients and optimizer states.\n")
+        "# Sharded optimisers\n\nZeRO stage 2 shards gradients and optimizer states.\n"
+    )
     r = writer.post("/v1/ingest/files", json={"paths": ["notes"], "root": str(tmp_path)})
     assert r.status_code == 202
     accepted = r.json()
@@ -39,12 +41,17 @@ def test_ingest_files_job(writer: TestClient, tmp_path: Path) -> None:
     assert job["report"]["new"] == 2 and job["report"]["chunks"] >= 2
     assert job["report"]["failed"] == [] and job["finished"] >= job["started"]
 
-    hits = writer.get("/v1/search", params={"q": "ZeRO shards optimizer states",
-                                            "kind": "note"}).json()["hits"]
+    hits = writer.get(
+        "/v1/search", params={"q": "ZeRO shards optimizer states", "kind": "note"}
+    ).json()["hits"]
     assert hits and hits[0]["id"].startswith("file:") and "sharding" in hits[0]["id"]
 
-    again = _wait(writer, writer.post("/v1/ingest/files", json={
-        "paths": ["notes"], "root": str(tmp_path)}).json()["job_id"])
+    again = _wait(
+        writer,
+        writer.post("/v1/ingest/files", json={"paths": ["notes"], "root": str(tmp_path)}).json()[
+            "job_id"
+        ],
+    )
     assert again["report"]["unchanged"] == 2 and again["report"]["new"] == 0
 
 
@@ -88,8 +95,10 @@ def test_runner_runs_one_job_at_a_time_and_reports_failures() -> None:
     jobs = [runner.submit("files", {"n": i}) for i in range(4)]
     bad = runner.submit("arxiv", {"fail": True})
     deadline = time.monotonic() + 10
-    while any(runner.get(j.job_id)["status"] != "done" for j in jobs) or \
-            runner.get(bad.job_id)["status"] != "failed":
+    while (
+        any(runner.get(j.job_id)["status"] != "done" for j in jobs)
+        or runner.get(bad.job_id)["status"] != "failed"
+    ):
         assert time.monotonic() < deadline
         time.sleep(0.01)
     runner.close()
@@ -97,5 +106,7 @@ def test_runner_runs_one_job_at_a_time_and_reports_failures() -> None:
     assert [runner.get(j.job_id)["report"] for j in jobs] == [{"new": i} for i in range(4)]
     assert runner.get(jobs[0].job_id)["progress"] == {"done": 1}
     failed = runner.get(bad.job_id)
-    assert failed["error"] == {"error": "source_error",
-                               "detail": "the service answered 503 after 4 retries; try later"}
+    assert failed["error"] == {
+        "error": "source_error",
+        "detail": "the service answered 503 after 4 retries; try later",
+    }

@@ -77,20 +77,23 @@ def test_list_recipes_pages_and_filters(client: TestClient) -> None:
 
 def test_add_document_then_read_search_and_delete(writer: TestClient) -> None:
     text = "# Gradient checkpointing\n\nTrade compute for memory: recompute activations.\n"
-    r = writer.post("/v1/documents", json={"title": "Checkpointing notes", "text": text,
-                                           "tags": ["memory"]})
+    r = writer.post(
+        "/v1/documents", json={"title": "Checkpointing notes", "text": text, "tags": ["memory"]}
+    )
     assert r.status_code == 200
     assert r.json() == {"id": "doc:checkpointing-notes", "status": "new", "chunks": 1}
-    same = writer.post("/v1/documents", json={"title": "Checkpointing notes", "text": text,
-                                              "tags": ["memory"]})
+    same = writer.post(
+        "/v1/documents", json={"title": "Checkpointing notes", "text": text, "tags": ["memory"]}
+    )
     assert same.json()["status"] == "unchanged"
 
     item = writer.get("/v1/items/doc:checkpointing-notes").json()
     assert item["type"] == "document"
     assert item["document"]["chunks"][0]["section"] == ["Gradient checkpointing"]
 
-    hits = writer.get("/v1/search", params={"q": "recompute activations memory",
-                                            "kind": "note"}).json()["hits"]
+    hits = writer.get(
+        "/v1/search", params={"q": "recompute activations memory", "kind": "note"}
+    ).json()["hits"]
     assert hits[0]["id"] == "doc:checkpointing-notes"
 
     assert writer.delete("/v1/items/doc:checkpointing-notes").status_code == 204
@@ -98,15 +101,25 @@ def test_add_document_then_read_search_and_delete(writer: TestClient) -> None:
 
 
 def test_document_with_explicit_id_and_bad_input(writer: TestClient) -> None:
-    ok = writer.post("/v1/documents", json={"id": "url:https://example.org/a?b=1",
-                                            "title": "A page", "text": "Some text.",
-                                            "kind": "guide", "url": "https://example.org/a"})
+    ok = writer.post(
+        "/v1/documents",
+        json={
+            "id": "url:https://example.org/a?b=1",
+            "title": "A page",
+            "text": "Some text.",
+            "kind": "guide",
+            "url": "https://example.org/a",
+        },
+    )
     assert ok.status_code == 200 and ok.json()["id"] == "url:https://example.org/a?b=1"
     got = writer.get("/v1/items/url:https%3A//example.org/a%3Fb=1")
     assert got.status_code == 200 and got.json()["document"]["source"] == "url"
-    for bad in ({"title": "x", "text": ""}, {"title": "x", "text": "y", "kind": "recipe"},
-                {"id": "nope:1", "title": "x", "text": "y"}, {"title": "x", "text": "y",
-                                                             "url": "ftp://x"}):
+    for bad in (
+        {"title": "x", "text": ""},
+        {"title": "x", "text": "y", "kind": "recipe"},
+        {"id": "nope:1", "title": "x", "text": "y"},
+        {"title": "x", "text": "y", "url": "ftp://x"},
+    ):
         r = writer.post("/v1/documents", json=bad)
         assert r.status_code == 422, bad
         assert r.json()["error"] == "invalid_request"

@@ -23,18 +23,21 @@ async def _agent_session(client: Client) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tools = (await client.list_tools()).tools
     out["tools"] = {t.name: t for t in tools}
-    found = await client.call_tool("mlkb_find", {"query": "data drift monitoring", "k": 3,
-                                                 "kind": ["recipe"]})
+    found = await client.call_tool(
+        "mlkb_find", {"query": "data drift monitoring", "k": 3, "kind": ["recipe"]}
+    )
     out["find"] = found
     first = found.structured_content["hits"][0]["id"] if found.structured_content else None
     out["get"] = await client.call_tool("mlkb_get", {"id": first})
     out["similar"] = await client.call_tool("mlkb_similar", {"id": first, "k": 2})
-    out["store"] = await client.call_tool("mlkb_store_recipe",
-                                          {"recipe": recipe_body("mcp-stored")})
+    out["store"] = await client.call_tool(
+        "mlkb_store_recipe", {"recipe": recipe_body("mcp-stored")}
+    )
     out["readback"] = await client.call_tool("mlkb_get", {"id": "mcp-stored"})
     out["missing"] = await client.call_tool("mlkb_get", {"id": "no-such-recipe"})
-    out["invalid"] = await client.call_tool("mlkb_store_recipe",
-                                            {"recipe": recipe_body("Not A Slug")})
+    out["invalid"] = await client.call_tool(
+        "mlkb_store_recipe", {"recipe": recipe_body("Not A Slug")}
+    )
     return out
 
 
@@ -68,8 +71,9 @@ def test_tools_in_process(fake_kb: KnowledgeBase, fake_settings: Settings) -> No
 def test_get_document_is_cut_at_max_chars(fake_kb: KnowledgeBase, fake_settings: Settings) -> None:
     from mlkb import Document, Kind
 
-    fake_kb.add_document(Document(id="doc:long", kind=Kind.note, source="doc", title="Long",
-                                  text="word " * 3000))
+    fake_kb.add_document(
+        Document(id="doc:long", kind=Kind.note, source="doc", title="Long", text="word " * 3000)
+    )
     server = build_mcp(lambda: fake_kb, fake_settings)
 
     async def main() -> Any:
@@ -90,8 +94,9 @@ def test_tools_over_streamable_http(live_server: tuple[str, Path]) -> None:
         ):
             out = await _agent_session(client)
         async with Client(f"{url}/mcp") as keyless:  # reads work, writes need the key
-            denied = await keyless.call_tool("mlkb_store_recipe",
-                                             {"recipe": recipe_body("mcp-denied")})
+            denied = await keyless.call_tool(
+                "mlkb_store_recipe", {"recipe": recipe_body("mcp-denied")}
+            )
         return out, denied
 
     out, denied = anyio.run(main)
@@ -106,8 +111,9 @@ def test_tools_over_stdio(tmp_path: Path, seeded_template: Path) -> None:
 
     home = tmp_path / "home"
     shutil.copytree(seeded_template, home / "stores" / "mlkb")
-    params = StdioServerParameters(command=sys.executable, args=["-m", "mlkb.cli", "mcp"],
-                                   env=server_env(home), cwd=tmp_path)
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "mlkb.cli", "mcp"], env=server_env(home), cwd=tmp_path
+    )
 
     async def main() -> dict[str, Any]:
         async with Client(params, read_timeout_seconds=60) as client:

@@ -22,18 +22,30 @@ from mlkb import KnowledgeBase, Settings
 from mlkb.embed.fake import FakeEmbedder
 
 # schemathesis' in-process ASGI client leaves anyio streams for the GC to close
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning",
-                                        "ignore::pytest.PytestUnraisableExceptionWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 
-CHECKS = [checks.not_a_server_error, checks.response_schema_conformance,
-          checks.status_code_conformance, checks.content_type_conformance]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.response_schema_conformance,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+]
 
 
 @pytest.fixture(scope="module")
 def served_app(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     home = tmp_path_factory.mktemp("schemathesis") / "home"
-    cfg = Settings(home=home, embed_model="fake", api_key=API_KEY, api_read_key=None,
-                   api_url=None, qdrant_url=None, cors_origins=[])
+    cfg = Settings(
+        home=home,
+        embed_model="fake",
+        api_key=API_KEY,
+        api_read_key=None,
+        api_url=None,
+        qdrant_url=None,
+        cors_origins=[],
+    )
     shutil.copytree(seeded_template, cfg.store_path)
     kb = KnowledgeBase(cfg, embedder=FakeEmbedder(), seed=False)
     yield create_app(cfg, kb=kb)  # schemathesis runs the app's lifespan itself
@@ -51,8 +63,15 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
     case.call_and_validate(headers={"X-API-Key": API_KEY}, checks=CHECKS)

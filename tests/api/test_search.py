@@ -17,8 +17,10 @@ def test_get_search_returns_ranked_hits(ro_client: TestClient) -> None:
 
 
 def test_post_search_applies_filters(ro_client: TestClient) -> None:
-    r = ro_client.post("/v1/search", json={"query": "slow inference latency", "k": 5,
-                                        "kind": ["recipe"], "area": ["serving"]})
+    r = ro_client.post(
+        "/v1/search",
+        json={"query": "slow inference latency", "k": 5, "kind": ["recipe"], "area": ["serving"]},
+    )
     assert r.status_code == 200
     hits = r.json()["hits"]
     assert hits and all(h["kind"] == "recipe" and h["area"] == "serving" for h in hits)
@@ -27,8 +29,10 @@ def test_post_search_applies_filters(ro_client: TestClient) -> None:
 def test_get_and_post_search_agree(ro_client: TestClient) -> None:
     params = {"q": "class imbalance", "k": 4, "area": ["training", "data"], "mode": "sparse"}
     got = ro_client.get("/v1/search", params=params).json()["hits"]
-    posted = ro_client.post("/v1/search", json={"query": "class imbalance", "k": 4,
-                                             "area": ["training", "data"], "mode": "sparse"})
+    posted = ro_client.post(
+        "/v1/search",
+        json={"query": "class imbalance", "k": 4, "area": ["training", "data"], "mode": "sparse"},
+    )
     assert [h["id"] for h in got] == [h["id"] for h in posted.json()["hits"]]
 
 

@@ -16,8 +16,14 @@ from mlkb import Settings
 
 
 def cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mlkb.cli", *args], env=server_env(home, **env),
-                          cwd=home.parent, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "mlkb.cli", *args],
+        env=server_env(home, **env),
+        cwd=home.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_real_server_reads_writes_and_announces(live_server: tuple[str, Path]) -> None:
@@ -34,8 +40,9 @@ def test_real_server_reads_writes_and_announces(live_server: tuple[str, Path]) -
         assert 'route="/v1/search"' in http.get("/metrics").text
 
 
-def test_cli_goes_through_the_server_with_the_same_output(tmp_path: Path,
-                                                         seeded_template: Path) -> None:
+def test_cli_goes_through_the_server_with_the_same_output(
+    tmp_path: Path, seeded_template: Path
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
     (tmp_path / "r.yaml").write_text(json.dumps(recipe_body("cli-via-server")))

@@ -41,9 +41,20 @@ def test_metrics_count_requests_per_route_template(ro_client: TestClient) -> Non
 def test_openapi_has_clean_operation_ids(ro_client: TestClient) -> None:
     spec = ro_client.get("/openapi.json").json()
     ops = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
-    assert {"search_get", "search_post", "similar", "get_item", "list_recipes", "create_recipe",
-            "replace_recipe", "delete_recipe", "add_document", "start_ingest",
-            "get_ingest_job", "stats"} <= ops
+    assert {
+        "search_get",
+        "search_post",
+        "similar",
+        "get_item",
+        "list_recipes",
+        "create_recipe",
+        "replace_recipe",
+        "delete_recipe",
+        "add_document",
+        "start_ingest",
+        "get_ingest_job",
+        "stats",
+    } <= ops
     assert "ApiKey" in spec["components"]["securitySchemes"]
     assert "/mcp" not in spec["paths"]
     assert "swagger" in ro_client.get("/docs").text.lower()

@@ -20,8 +20,13 @@ from mlkb.embed.fake import FakeEmbedder
 def main() -> None:
     """Ingest ``runs`` times, then dump the reports and every stored document."""
     args = json.loads(sys.argv[1])
-    settings = Settings(embed_model="fake", hf_endpoint=args["base"], http_retries=2,
-                        retry_backoff=0.01, http_timeout=5)
+    settings = Settings(
+        embed_model="fake",
+        hf_endpoint=args["base"],
+        http_retries=2,
+        retry_backoff=0.01,
+        http_timeout=5,
+    )
     out: dict[str, object] = {"reports": []}
     with KnowledgeBase(settings, embedder=FakeEmbedder(), seed=False) as kb:
         try:

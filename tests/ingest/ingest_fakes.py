@@ -40,10 +40,17 @@ class Reply:
     @classmethod
     def file(cls, name: str, status: int = 200, **headers: str) -> Reply:
         """A recorded response; its content type follows the file's extension."""
-        types = {".xml": "application/atom+xml; charset=utf-8", ".json": "application/json",
-                 ".md": "text/plain; charset=utf-8"}
-        return cls(status, fixture(name), dict(headers),
-                   types.get(Path(name).suffix, "application/octet-stream"))
+        types = {
+            ".xml": "application/atom+xml; charset=utf-8",
+            ".json": "application/json",
+            ".md": "text/plain; charset=utf-8",
+        }
+        return cls(
+            status,
+            fixture(name),
+            dict(headers),
+            types.get(Path(name).suffix, "application/octet-stream"),
+        )
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Reply:
@@ -112,8 +119,9 @@ class FakeService:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         with self._lock:
-            self.seen.append(Seen(method, parts.path, parse_qs(parts.query),
-                                  dict(handler.headers.items()), body))
+            self.seen.append(
+                Seen(method, parts.path, parse_qs(parts.query), dict(handler.headers.items()), body)
+            )
             queue = self.routes.get((method, parts.path))
             if not queue:
                 reply = Reply(404, json.dumps({"error": f"no route {method} {parts.path}"}))
@@ -178,10 +186,13 @@ def make_pdf(title: str, pages: list[list[str]]) -> bytes:
         ops.append(b"ET")
         stream = b"\n".join(ops)
         content = add(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        page_ids.append(add(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 842] "
-            b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
-            % (pages_id, font, content)))
+        page_ids.append(
+            add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 842] "
+                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
+                % (pages_id, font, content)
+            )
+        )
     kids = b" ".join(b"%d 0 R" % i for i in page_ids)
     assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))) == pages_id
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
@@ -195,13 +206,28 @@ def make_pdf(title: str, pages: list[list[str]]) -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
     out += b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, catalog, info, xref)
+        len(objects) + 1,
+        catalog,
+        info,
+        xref,
+    )
     return bytes(out)
 
 
-_TOPICS = ["learning-rate warmup", "gradient clipping", "mixed precision", "LoRA rank",
-           "label smoothing", "early stopping", "class imbalance", "data drift",
-           "feature leakage", "batch size scaling", "weight decay", "checkpoint averaging"]
+_TOPICS = [
+    "learning-rate warmup",
+    "gradient clipping",
+    "mixed precision",
+    "LoRA rank",
+    "label smoothing",
+    "early stopping",
+    "class imbalance",
+    "data drift",
+    "feature leakage",
+    "batch size scaling",
+    "weight decay",
+    "checkpoint averaging",
+]
 _SENTENCES = [
     "We tuned {t} on a held-out split of {n} examples and kept the best of five seeds.",
     "Without {t} the validation loss diverged after roughly {n} steps.",
@@ -221,8 +247,10 @@ def write_notes(folder: Path, count: int, sections: int = 4) -> list[Path]:
         lines = [f"# Note {i}: {topic}", ""]
         for s in range(sections):
             lines += [f"## Experiment {s}", ""]
-            lines += [_SENTENCES[(i + s + k) % len(_SENTENCES)].format(t=topic, n=100 + 7 * i + k)
-                      for k in range(24)]
+            lines += [
+                _SENTENCES[(i + s + k) % len(_SENTENCES)].format(t=topic, n=100 + 7 * i + k)
+                for k in range(24)
+            ]
             lines.append("")
         path = folder / f"note-{i:04d}.md"
         path.write_text("\n".join(lines))

@@ -18,24 +18,39 @@ _FILL = [
     "connections around each of the two sub-layers, followed by layer normalization.",
 ]
 ATTENTION_PAGES = [
-    ["Attention Is All You Need", "Abstract",
-     "The dominant sequence transduction models are based on complex recurrent networks.",
-     *_FILL, "1 Introduction",
-     "Recurrent neural networks, long short-term memory and gated recurrent neural net-",
-     "works in particular, have been firmly established as state of the art approaches.",
-     *_FILL, "3 Model Architecture",
-     "Most competitive neural sequence transduction models have an encoder-decoder structure.",
-     *_FILL, "3.2 Scaled Dot-Product Attention",
-     "We call our particular attention Scaled Dot-Product Attention. The input consists of",
-     "queries and keys of dimension dk, and values of dimension dv.", *_FILL, "2"],
-    ["5 Training", "This section describes the training regime for our models.", *_FILL,
-     "5.4 Regularization",
-     "We employ residual dropout with rate 0.1 and label smoothing of value 0.1 during training.",
-     *_FILL, "7 Conclusion",
-     "We presented the Transformer, the first sequence transduction model based entirely on",
-     "attention. We trained it with Adam, beta2 0.98 and warmup of 4000 steps.", *_FILL,
-     "References",
-     "[1] Jimmy Lei Ba, Jamie Ryan Kiros, and Geoffrey E Hinton. Layer normalization."],
+    [
+        "Attention Is All You Need",
+        "Abstract",
+        "The dominant sequence transduction models are based on complex recurrent networks.",
+        *_FILL,
+        "1 Introduction",
+        "Recurrent neural networks, long short-term memory and gated recurrent neural net-",
+        "works in particular, have been firmly established as state of the art approaches.",
+        *_FILL,
+        "3 Model Architecture",
+        "Most competitive neural sequence transduction models have an encoder-decoder structure.",
+        *_FILL,
+        "3.2 Scaled Dot-Product Attention",
+        "We call our particular attention Scaled Dot-Product Attention. The input consists of",
+        "queries and keys of dimension dk, and values of dimension dv.",
+        *_FILL,
+        "2",
+    ],
+    [
+        "5 Training",
+        "This section describes the training regime for our models.",
+        *_FILL,
+        "5.4 Regularization",
+        "We employ residual dropout with rate 0.1 and label smoothing of value 0.1 "
+        "during training.",
+        *_FILL,
+        "7 Conclusion",
+        "We presented the Transformer, the first sequence transduction model based entirely on",
+        "attention. We trained it with Adam, beta2 0.98 and warmup of 4000 steps.",
+        *_FILL,
+        "References",
+        "[1] Jimmy Lei Ba, Jamie Ryan Kiros, and Geoffrey E Hinton. Layer normalization.",
+    ],
 ]
 
 
@@ -65,7 +80,8 @@ def test_search_query_max_and_since(service: FakeService, kb: KnowledgeBase) -> 
 
     sent = service.requests("/api/query")[0].query
     assert sent["search_query"][0].startswith(
-        "(low-rank adaptation) AND submittedDate:[202201010000")
+        "(low-rank adaptation) AND submittedDate:[202201010000"
+    )
     assert sent["sortBy"] == ["submittedDate"] and sent["max_results"] == ["3"]
     assert report.total == 1 and report.new == 1  # LoRA (2021) is older than --since
     hits = kb.search(SearchRequest(query="4-bit quantized finetuning", kind=["paper"]))
@@ -120,22 +136,35 @@ def test_missing_ids_are_reported(service: FakeService, kb: KnowledgeBase) -> No
     report = run(kb, "arxiv", {"ids": ["1706.03762", "1810.04805", "2401.00001"]})
     assert report.new == 2
     assert [(f.id_or_url, f.error) for f in report.failed] == [
-        ("arxiv:2401.00001", "not found on arXiv")]
+        ("arxiv:2401.00001", "not found on arXiv")
+    ]
 
 
-@pytest.mark.parametrize("params", [
-    {}, {"query": "x", "ids": ["1706.03762"]}, {"ids": ["not-an-id"]}, {"query": "x", "max": 0},
-    {"query": "x", "bogus": 1},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"query": "x", "ids": ["1706.03762"]},
+        {"ids": ["not-an-id"]},
+        {"query": "x", "max": 0},
+        {"query": "x", "bogus": 1},
+    ],
+)
 def test_bad_params_are_input_errors(kb: KnowledgeBase, params: dict[str, object]) -> None:
     with pytest.raises(InputError, match="ingest arxiv"):
         run(kb, "arxiv", params)
 
 
 def test_malformed_feed_is_a_source_error(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("GET", "/api/query",
-                  Reply(200, "<html><body>Service temporarily unavailable</body></html>",
-                        content_type="text/html"))
+    service.route(
+        "GET",
+        "/api/query",
+        Reply(
+            200,
+            "<html><body>Service temporarily unavailable</body></html>",
+            content_type="text/html",
+        ),
+    )
     with pytest.raises(SourceError, match="malformed"):
         run(kb, "arxiv", {"query": "attention"})
     assert kb.store.count() == 0

@@ -19,12 +19,25 @@ from mlkb import KnowledgeBase, SearchRequest, Settings
 from mlkb.embed.fake import FakeEmbedder
 
 
-def mlkb(*args: str, home: Path, env: dict[str, str] | None = None,
-         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "MLKB_HOME": str(home), "MLKB_EMBED_MODEL": "fake",
-                "MLKB_SEED_ON_FIRST_USE": "false", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "mlkb.cli", *args], env=full_env, cwd=cwd,
-                          capture_output=True, text=True, timeout=180, check=False)
+def mlkb(
+    *args: str, home: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "MLKB_HOME": str(home),
+        "MLKB_EMBED_MODEL": "fake",
+        "MLKB_SEED_ON_FIRST_USE": "false",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mlkb.cli", *args],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def stored(home: Path) -> dict[str, list[tuple[int, str]]]:
@@ -53,8 +66,16 @@ def test_files_json_report_then_show_and_search(tmp_path: Path, isolated_home: P
     text = mlkb("show", "file:notes/note-0001.md", home=isolated_home).stdout
     assert "chars 0–" in text and "file:///" in text  # provenance for people too
 
-    found = mlkb("search", "gradient clipping", "--kind", "note", "--source", "file", "--json",
-                 home=isolated_home)
+    found = mlkb(
+        "search",
+        "gradient clipping",
+        "--kind",
+        "note",
+        "--source",
+        "file",
+        "--json",
+        home=isolated_home,
+    )
     hits = json.loads(found.stdout)["hits"]
     assert hits and all(h["kind"] == "note" and h["source"] == "file" for h in hits)
 
@@ -71,9 +92,17 @@ def test_missing_key_fails_at_once(isolated_home: Path) -> None:
     assert done.returncode == 2 and "TAVILY_API_KEY" in done.stderr
 
 
-@pytest.mark.parametrize("args", [["arxiv"], ["arxiv", "q", "--id", "1706.03762"],
-                                  ["hf"], ["url", "not-a-url"], ["files", "missing/*.md"],
-                                  ["web", "x", "--max", "50"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["arxiv"],
+        ["arxiv", "q", "--id", "1706.03762"],
+        ["hf"],
+        ["url", "not-a-url"],
+        ["files", "missing/*.md"],
+        ["web", "x", "--max", "50"],
+    ],
+)
 def test_bad_input_exits_1_or_2(
     args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -91,8 +120,12 @@ def test_bad_input_exits_1_or_2(
 
 def test_failed_items_are_listed_and_exit_2(service: FakeService, isolated_home: Path) -> None:
     service.route("POST", "/v2/scrape", Reply.json({"success": False, "error": "boom"}, 500))
-    env = {"FIRECRAWL_API_KEY": "fc-test", "MLKB_FIRECRAWL_API_URL": service.url,
-           "MLKB_HTTP_RETRIES": "1", "MLKB_RETRY_BACKOFF": "0.01"}
+    env = {
+        "FIRECRAWL_API_KEY": "fc-test",
+        "MLKB_FIRECRAWL_API_URL": service.url,
+        "MLKB_HTTP_RETRIES": "1",
+        "MLKB_RETRY_BACKOFF": "0.01",
+    }
     done = mlkb("ingest", "url", "https://example.com/guide", home=isolated_home, env=env)
     assert done.returncode == 2
     assert "failed 1" in done.stdout and "https://example.com/guide: HTTP 500" in done.stdout
@@ -101,12 +134,22 @@ def test_failed_items_are_listed_and_exit_2(service: FakeService, isolated_home:
 def test_arxiv_from_the_cli(service: FakeService, isolated_home: Path) -> None:
     service.route("GET", "/api/query", Reply.file("arxiv/ids.xml"))
     env = {"MLKB_ARXIV_API_URL": f"{service.url}/api/query", "MLKB_ARXIV_DELAY": "0"}
-    done = mlkb("ingest", "arxiv", "--id", "1706.03762", "--id", "1810.04805", "--quiet",
-                home=isolated_home, env=env)
+    done = mlkb(
+        "ingest",
+        "arxiv",
+        "--id",
+        "1706.03762",
+        "--id",
+        "1810.04805",
+        "--quiet",
+        home=isolated_home,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert "new 2" in done.stdout
-    found = mlkb("search", "bidirectional pre-training", "--kind", "paper", "--json",
-                 home=isolated_home)
+    found = mlkb(
+        "search", "bidirectional pre-training", "--kind", "paper", "--json", home=isolated_home
+    )
     assert json.loads(found.stdout)["hits"][0]["id"] == "arxiv:1810.04805"
 
 
@@ -115,8 +158,9 @@ def test_kill_and_rerun_matches_a_clean_run(tmp_path: Path) -> None:
     write_notes(corpus, 80, sections=4)
     clean_home = tmp_path / "clean"
     started = time.monotonic()
-    assert mlkb("ingest", "files", "corpus", "--quiet", home=clean_home,
-                cwd=tmp_path).returncode == 0
+    assert (
+        mlkb("ingest", "files", "corpus", "--quiet", home=clean_home, cwd=tmp_path).returncode == 0
+    )
     clean_seconds = time.monotonic() - started
     clean = stored(clean_home)
     assert len(clean) == 80
@@ -129,9 +173,16 @@ def test_kill_and_rerun_matches_a_clean_run(tmp_path: Path) -> None:
             shutil.rmtree(home)
         proc = subprocess.Popen(
             [sys.executable, "-m", "mlkb.cli", "ingest", "files", "corpus", "--quiet"],
-            env={**os.environ, "MLKB_HOME": str(home), "MLKB_EMBED_MODEL": "fake",
-                 "MLKB_SEED_ON_FIRST_USE": "false"},
-            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env={
+                **os.environ,
+                "MLKB_HOME": str(home),
+                "MLKB_EMBED_MODEL": "fake",
+                "MLKB_SEED_ON_FIRST_USE": "false",
+            },
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(clean_seconds * fraction)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -156,7 +207,8 @@ def test_real_model_finds_notes_next_to_recipes(real_kb: KnowledgeBase, tmp_path
         "# fp16 training turns the loss into NaN\n\n"
         "After switching to float16 autocast the loss became NaN after a few hundred steps. "
         "Dynamic loss scaling with GradScaler and keeping the softmax in float32 fixed it; "
-        "bfloat16 on A100s avoided the overflow entirely.\n")
+        "bfloat16 on A100s avoided the overflow entirely.\n"
+    )
     report = run(real_kb, "files", {"paths": [str(note)], "root": str(tmp_path)})
     assert report.new == 1
 

@@ -44,11 +44,20 @@ def notes(tmp_path: Path) -> Path:
     (root / "training" / "clipping.html").write_text(CLIP_HTML)
     (root / "eval notes.txt").write_text("Report recall@10 and nDCG@10 on the held-out split.\n")
     (root / "papers").mkdir()
-    (root / "papers" / "dropout.pdf").write_bytes(make_pdf("Dropout in practice", [[
-        "Dropout in practice", "1 Introduction",
-        "Dropout randomly zeroes activations with probability p during training.",
-        "2 Recommended rates",
-        "Use p = 0.1 for transformer blocks and 0.5 for wide fully connected layers."]]))
+    (root / "papers" / "dropout.pdf").write_bytes(
+        make_pdf(
+            "Dropout in practice",
+            [
+                [
+                    "Dropout in practice",
+                    "1 Introduction",
+                    "Dropout randomly zeroes activations with probability p during training.",
+                    "2 Recommended rates",
+                    "Use p = 0.1 for transformer blocks and 0.5 for wide fully connected layers.",
+                ]
+            ],
+        )
+    )
     (root / ".hidden").mkdir()
     (root / ".hidden" / "secret.md").write_text("# not for the index\n")
     (root / "model.bin").write_bytes(b"\x00\x01")
@@ -78,8 +87,10 @@ def test_a_folder_of_notes(kb: KnowledgeBase, notes: Path) -> None:
 
 
 def test_globs_root_and_rerun(kb: KnowledgeBase, notes: Path) -> None:
-    params = {"paths": [str(notes / "**" / "*.md"), str(notes / "training" / "*.html")],
-              "root": str(notes)}
+    params = {
+        "paths": [str(notes / "**" / "*.md"), str(notes / "training" / "*.html")],
+        "root": str(notes),
+    }
     first = run(kb, "files", params)
     assert first.new == 2
     assert kb.get("file:training/warmup.md").title.startswith("Warmup")
@@ -91,9 +102,13 @@ def test_globs_root_and_rerun(kb: KnowledgeBase, notes: Path) -> None:
 
 def test_an_edit_replaces_the_chunks(kb: KnowledgeBase, notes: Path) -> None:
     path = notes / "training" / "warmup.md"
-    path.write_text(WARMUP + "".join(
-        f"\n## Run {i}\n\n" + "Warmup of 500 steps kept the loss stable at batch 8192. " * 25
-        for i in range(6)))
+    path.write_text(
+        WARMUP
+        + "".join(
+            f"\n## Run {i}\n\n" + "Warmup of 500 steps kept the loss stable at batch 8192. " * 25
+            for i in range(6)
+        )
+    )
     params = {"paths": [str(path)], "root": str(notes)}
     long_run = run(kb, "files", params)
     long_points = kb.store.count()

@@ -16,16 +16,23 @@ from typing import Any
 from ingest_fakes import FakeService, Reply, closed_port_url, fixture
 
 BERT, MINILM = "google-bert/bert-base-uncased", "sentence-transformers/all-MiniLM-L6-v2"
-SHA = {BERT: "86b5e0934494bd15c9632b12f734a8a67f723594",
-       MINILM: "c9745ed1d9f207416be6d2e6f8de32d1f16199bf"}
+SHA = {
+    BERT: "86b5e0934494bd15c9632b12f734a8a67f723594",
+    MINILM: "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+}
 CHILD = Path(__file__).with_name("hf_child.py")
 
 
 def ingest(base: str, params: dict[str, Any], runs: int = 1, offline: str = "0") -> dict[str, Any]:
     env = {**os.environ, "HF_HUB_OFFLINE": offline, "HF_HOME": os.environ["MLKB_HOME"] + "-hf"}
-    done = subprocess.run([sys.executable, str(CHILD), json.dumps(
-        {"base": base, "params": params, "runs": runs})], env=env, capture_output=True,
-        text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, str(CHILD), json.dumps({"base": base, "params": params, "runs": runs})],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -34,8 +41,11 @@ def ingest(base: str, params: dict[str, Any], runs: int = 1, offline: str = "0")
 def serve_model(service: FakeService, repo: str, *readme: Reply) -> None:
     name = "bert" if repo == BERT else "minilm"
     service.route("GET", f"/api/models/{repo}", Reply.file(f"hf/model_info_{name}.json"))
-    service.route("GET", f"/{repo}/resolve/{SHA[repo]}/README.md",
-                  *(readme or [Reply.file(f"hf/README_{name}.md")]))
+    service.route(
+        "GET",
+        f"/{repo}/resolve/{SHA[repo]}/README.md",
+        *(readme or [Reply.file(f"hf/README_{name}.md")]),
+    )
 
 
 def test_model_cards_by_id(service: FakeService) -> None:
@@ -64,8 +74,9 @@ def test_search_with_task_and_library(service: FakeService) -> None:
     service.route("GET", "/api/models", Reply.file("hf/list_models.json"))
     serve_model(service, BERT)
     serve_model(service, MINILM)
-    out = ingest(service.url, {"search": "bert", "task": "fill-mask", "library": "transformers",
-                               "max": 2})
+    out = ingest(
+        service.url, {"search": "bert", "task": "fill-mask", "library": "transformers", "max": 2}
+    )
     query = service.requests("/api/models")[0].query
     assert query["search"] == ["bert"] and query["pipeline_tag"] == ["fill-mask"]
     assert query["filter"] == ["transformers"] and query["limit"] == ["2"]
@@ -87,13 +98,17 @@ def test_rerun_is_a_no_op_and_an_edited_card_is_replaced(service: FakeService) -
 def test_429_500_malformed_and_missing(service: FakeService) -> None:
     serve_model(service, MINILM)
     serve_model(service, BERT)
-    service.route("GET", f"/api/models/{BERT}",
-                  Reply.json({"error": "rate limited"}, 429, **{"Retry-After": "0"}),
-                  Reply.file("hf/model_info_bert.json"))
+    service.route(
+        "GET",
+        f"/api/models/{BERT}",
+        Reply.json({"error": "rate limited"}, 429, **{"Retry-After": "0"}),
+        Reply.file("hf/model_info_bert.json"),
+    )
     service.route("GET", f"/api/models/{MINILM}", Reply.json({"error": "boom"}, 500))
-    service.route("GET", "/api/models/acme/broken", Reply(200, "{\"id\": \"acme/bro"))
-    service.route("GET", "/api/models/acme/missing",
-                  Reply.json({"error": "Repository not found"}, 404))
+    service.route("GET", "/api/models/acme/broken", Reply(200, '{"id": "acme/bro'))
+    service.route(
+        "GET", "/api/models/acme/missing", Reply.json({"error": "Repository not found"}, 404)
+    )
     out = ingest(service.url, {"model_ids": [BERT, MINILM, "acme/broken", "acme/missing"]})
 
     report = out["reports"][0]

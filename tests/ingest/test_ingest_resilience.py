@@ -15,8 +15,9 @@ from mlkb.errors import SourceError
 
 LORA = "https://huggingface.co/docs/peft/main/en/conceptual_guides/lora"
 AMP = "https://pytorch.org/tutorials/recipes/recipes/amp_recipe.html"
-RATE_LIMITED = Reply.json({"success": False, "error": "Rate limit exceeded"}, 429,
-                          **{"Retry-After": "1"})
+RATE_LIMITED = Reply.json(
+    {"success": False, "error": "Rate limit exceeded"}, 429, **{"Retry-After": "1"}
+)
 SERVER_ERROR = Reply.json({"success": False, "error": "Internal server error"}, 500)
 
 
@@ -30,9 +31,12 @@ def test_firecrawl_429_honours_retry_after(service: FakeService, kb: KnowledgeBa
 
 
 def test_tavily_429_honours_retry_after(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("POST", "/search", Reply.json({"detail": {"error": "rate limited"}}, 429,
-                                                **{"Retry-After": "1"}),
-                  Reply.file("tavily/search.json"))
+    service.route(
+        "POST",
+        "/search",
+        Reply.json({"detail": {"error": "rate limited"}}, 429, **{"Retry-After": "1"}),
+        Reply.file("tavily/search.json"),
+    )
     started = time.monotonic()
     report = run(kb, "web", {"query": "loss scaling"})
     assert report.new == 3
@@ -41,8 +45,12 @@ def test_tavily_429_honours_retry_after(service: FakeService, kb: KnowledgeBase)
 
 
 def test_arxiv_503_then_success(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("GET", "/api/query", Reply(503, "busy", content_type="text/plain"),
-                  Reply.file("arxiv/ids.xml"))
+    service.route(
+        "GET",
+        "/api/query",
+        Reply(503, "busy", content_type="text/plain"),
+        Reply.file("arxiv/ids.xml"),
+    )
     report = run(kb, "arxiv", {"ids": ["1706.03762", "1810.04805"]})
     assert report.new == 2 and len(service.requests("/api/query")) == 2
 
@@ -50,8 +58,14 @@ def test_arxiv_503_then_success(service: FakeService, kb: KnowledgeBase) -> None
 def test_persistent_500_fails_the_item_and_the_rest_go_on(
     service: FakeService, kb: KnowledgeBase
 ) -> None:
-    service.route("POST", "/v2/scrape", SERVER_ERROR, SERVER_ERROR, SERVER_ERROR,
-                  Reply.file("firecrawl/scrape_amp.json"))
+    service.route(
+        "POST",
+        "/v2/scrape",
+        SERVER_ERROR,
+        SERVER_ERROR,
+        SERVER_ERROR,
+        Reply.file("firecrawl/scrape_amp.json"),
+    )
     report = run(kb, "url", {"urls": [LORA, AMP]})
     assert len(service.requests("/v2/scrape")) == 4  # 1 try + 2 retries, then the next URL
     assert [f.id_or_url for f in report.failed] == [LORA]
@@ -69,9 +83,13 @@ def test_persistent_500_on_a_search_is_a_source_error(
 
 
 def test_malformed_scrape_fails_the_item(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("POST", "/v2/scrape", Reply(200, "<html>upstream proxy error</html>"),
-                  Reply.json({"success": True, "data": {"metadata": {"sourceURL": AMP}}}),
-                  Reply.file("firecrawl/scrape_lora.json"))
+    service.route(
+        "POST",
+        "/v2/scrape",
+        Reply(200, "<html>upstream proxy error</html>"),
+        Reply.json({"success": True, "data": {"metadata": {"sourceURL": AMP}}}),
+        Reply.file("firecrawl/scrape_lora.json"),
+    )
     report = run(kb, "url", {"urls": ["https://example.com/a", AMP, LORA]})
     errors = {f.id_or_url: f.error for f in report.failed}
     assert "malformed" in errors["https://example.com/a"]
@@ -80,17 +98,20 @@ def test_malformed_scrape_fails_the_item(service: FakeService, kb: KnowledgeBase
 
 
 def test_malformed_search_is_a_source_error(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("POST", "/search", Reply(200, "{\"results\": [truncated"))
+    service.route("POST", "/search", Reply(200, '{"results": [truncated'))
     with pytest.raises(SourceError, match="malformed"):
         run(kb, "web", {"query": "loss scaling"})
 
 
-@pytest.mark.parametrize(("source", "params"), [
-    ("arxiv", {"query": "attention"}),
-    ("url", {"urls": [LORA]}),
-    ("url", {"urls": [LORA], "crawl": True}),
-    ("web", {"query": "loss scaling"}),
-])
+@pytest.mark.parametrize(
+    ("source", "params"),
+    [
+        ("arxiv", {"query": "attention"}),
+        ("url", {"urls": [LORA]}),
+        ("url", {"urls": [LORA], "crawl": True}),
+        ("web", {"query": "loss scaling"}),
+    ],
+)
 def test_connection_refused_is_a_source_error(
     make_kb: Callable[..., KnowledgeBase], source: str, params: dict[str, object]
 ) -> None:
@@ -102,8 +123,13 @@ def test_connection_refused_is_a_source_error(
 def test_a_service_failure_keeps_what_was_fetched(kb: KnowledgeBase) -> None:
     def items() -> Iterator[Document | Failure]:
         for n in range(3):
-            yield Document(id=f"url:https://example.com/{n}", kind="guide", source="url",
-                           title=f"Page {n}", text=f"# Page {n}\n\nWarmup for {n} epochs.")
+            yield Document(
+                id=f"url:https://example.com/{n}",
+                kind="guide",
+                source="url",
+                title=f"Page {n}",
+                text=f"# Page {n}\n\nWarmup for {n} epochs.",
+            )
         raise SourceError("Firecrawl is unreachable (connection refused)")
 
     report = IngestReport(source="url")
@@ -114,8 +140,14 @@ def test_a_service_failure_keeps_what_was_fetched(kb: KnowledgeBase) -> None:
 
 
 def test_progress_sees_every_item(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("POST", "/v2/scrape", SERVER_ERROR, SERVER_ERROR, SERVER_ERROR,
-                  Reply.file("firecrawl/scrape_amp.json"))
+    service.route(
+        "POST",
+        "/v2/scrape",
+        SERVER_ERROR,
+        SERVER_ERROR,
+        SERVER_ERROR,
+        Reply.file("firecrawl/scrape_amp.json"),
+    )
     seen: list[tuple[int | None, int]] = []
     run(kb, "url", {"urls": [LORA, AMP]}, progress=lambda r: seen.append((r.total, r.done)))
     assert seen[-1] == (2, 2)

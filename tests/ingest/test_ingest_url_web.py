@@ -17,8 +17,12 @@ JOB = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
 
 
 def test_scrape_pages_as_guides(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("POST", "/v2/scrape", Reply.file("firecrawl/scrape_lora.json"),
-                  Reply.file("firecrawl/scrape_amp.json"))
+    service.route(
+        "POST",
+        "/v2/scrape",
+        Reply.file("firecrawl/scrape_lora.json"),
+        Reply.file("firecrawl/scrape_amp.json"),
+    )
     report = run(kb, "url", {"urls": [LORA, AMP + "#autocast"]})
 
     assert (report.new, report.failed) == (2, [])
@@ -37,12 +41,24 @@ def test_scrape_pages_as_guides(service: FakeService, kb: KnowledgeBase) -> None
 
 def test_crawl_polls_and_follows_pages(service: FakeService, kb: KnowledgeBase) -> None:
     service.route("POST", "/v2/crawl", Reply.file("firecrawl/crawl_start.json"))
-    service.route("GET", f"/v2/crawl/{JOB}", Reply.file("firecrawl/crawl_status_scraping.json"),
-                  Reply.file("firecrawl/crawl_status_page1.json"),
-                  Reply.file("firecrawl/crawl_status_page1.json"),
-                  Reply.file("firecrawl/crawl_status_page2.json"))
-    report = run(kb, "url", {"urls": ["https://huggingface.co/docs/peft/main/en"], "crawl": True,
-                             "limit": 4, "depth": 2})
+    service.route(
+        "GET",
+        f"/v2/crawl/{JOB}",
+        Reply.file("firecrawl/crawl_status_scraping.json"),
+        Reply.file("firecrawl/crawl_status_page1.json"),
+        Reply.file("firecrawl/crawl_status_page1.json"),
+        Reply.file("firecrawl/crawl_status_page2.json"),
+    )
+    report = run(
+        kb,
+        "url",
+        {
+            "urls": ["https://huggingface.co/docs/peft/main/en"],
+            "crawl": True,
+            "limit": 4,
+            "depth": 2,
+        },
+    )
 
     start = service.requests("/v2/crawl")[0].json()
     assert (start["limit"], start["maxDiscoveryDepth"]) == (4, 2)
@@ -84,7 +100,9 @@ def test_web_extract_fetches_full_content(service: FakeService, kb: KnowledgeBas
 
     assert report.new == 3
     assert len(service.requests("/extract")[0].json()["urls"]) == 3
-    nvidia = kb.get("url:https://docs.nvidia.com/deeplearning/performance/mixed-precision-training/index.html")
+    nvidia = kb.get(
+        "url:https://docs.nvidia.com/deeplearning/performance/mixed-precision-training/index.html"
+    )
     assert nvidia.metadata["extracted"] is True and "dynamic loss scaling" in nvidia.text
     assert "## Loss Scaling To Preserve Small Gradient Magnitudes" in nvidia.text
     # a page Tavily could not extract keeps its snippet
@@ -95,8 +113,9 @@ def test_web_rerun_no_op_then_changed_snippet(service: FakeService, kb: Knowledg
     original = fixture("tavily/search.json")
     data = json.loads(original)
     data["results"][0]["content"] += " Use bfloat16 where the hardware supports it."
-    service.route("POST", "/search", Reply(200, original), Reply(200, original),
-                  Reply(200, json.dumps(data)))
+    service.route(
+        "POST", "/search", Reply(200, original), Reply(200, original), Reply(200, json.dumps(data))
+    )
     params = {"query": "mixed precision training loss scaling"}
     assert run(kb, "web", params).new == 3
     points = kb.store.count()

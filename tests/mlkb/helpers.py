@@ -22,7 +22,9 @@ def make_recipe(slug: str = "test-recipe", **changes: Any) -> Recipe:
     return Recipe.model_validate(data)
 
 
-def make_document(doc_id: str = "file:notes/guide.md", text: str | None = None, **changes: Any) -> Document:
+def make_document(
+    doc_id: str = "file:notes/guide.md", text: str | None = None, **changes: Any
+) -> Document:
     """A markdown document with a few sections."""
     body = text or (
         "# Serving guide\n\nIntro paragraph about serving models in production.\n\n"
@@ -30,8 +32,12 @@ def make_document(doc_id: str = "file:notes/guide.md", text: str | None = None, 
         "## Caching\n\nCache predictions for repeated inputs keyed by a feature hash.\n"
     )
     data: dict[str, Any] = {
-        "id": doc_id, "kind": Kind.guide, "source": "file", "title": "Serving guide",
-        "url": None, "text": body,
+        "id": doc_id,
+        "kind": Kind.guide,
+        "source": "file",
+        "title": "Serving guide",
+        "url": None,
+        "text": body,
     }
     data.update(changes)
     return Document.model_validate(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -17,7 +18,11 @@ def test_sections_follow_headings_and_skip_code_fences() -> None:
         "### Details\n\nMore text here.\n"
     )
     chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=50, overlap=5, min_words=1))
-    assert [c.section for c in chunks] == [["Title"], ["Title", "Setup"], ["Title", "Setup", "Details"]]
+    assert [c.section for c in chunks] == [
+        ["Title"],
+        ["Title", "Setup"],
+        ["Title", "Setup", "Details"],
+    ]
     assert "# not a heading" in chunks[1].text
 
 
@@ -25,7 +30,7 @@ def test_long_sections_split_with_overlap_at_sentence_ends() -> None:
     text = " ".join(f"Sentence number {i} ends here." for i in range(200))
     chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=100, overlap=10, min_words=10))
     assert len(chunks) > 5
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert b.start < a.end  # overlap
         assert a.text.endswith(".")  # cut at a sentence end
     assert all(len(c.text.split()) <= 100 for c in chunks)
@@ -42,8 +47,9 @@ def test_budget_rejects_contradictions() -> None:
         ChunkBudget(max_words=10, overlap=8)
 
 
-pieces = st.sampled_from(["ab", "c", " ", "xyz.", "\n", "\n\n", "# ", "## ", "```\n", "é", "\t",
-                          "~~~", "-", "w" * 50])
+pieces = st.sampled_from(
+    ["ab", "c", " ", "xyz.", "\n", "\n\n", "# ", "## ", "```\n", "é", "\t", "~~~", "-", "w" * 50]
+)
 texts = st.lists(pieces, max_size=600).map("".join)
 
 

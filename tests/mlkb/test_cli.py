@@ -89,7 +89,10 @@ def test_recipe_lifecycle(cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
     changed = recipe_yaml(tmp_path, "my-own-fix", **{"What goes wrong": "Something else"})
     dup = cli("recipe", "add", str(changed))
     assert dup.code == 1 and "already exists" in dup.err
-    assert json.loads(cli("recipe", "add", str(changed), "--replace", "--json").out)[0]["status"] == "updated"
+    assert (
+        json.loads(cli("recipe", "add", str(changed), "--replace", "--json").out)[0]["status"]
+        == "updated"
+    )
     listed = json.loads(cli("recipe", "list", "--area", "monitoring", "--json").out)
     assert "my-own-fix" in {r["id"] for r in listed["items"]}
     assert cli("recipe", "rm", "my-own-fix").code == 0
@@ -101,7 +104,10 @@ def test_recipe_lifecycle(cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
     [
         ("id: x\ntitle: [unclosed\n", "malformed YAML"),
         ("id: only-an-id\n", "'title' is required"),
-        (TEMPLATE.replace("my-recipe-slug", "ok-id").replace("version: 1", "version: many"), "'version'"),
+        (
+            TEMPLATE.replace("my-recipe-slug", "ok-id").replace("version: 1", "version: many"),
+            "'version'",
+        ),
     ],
 )
 def test_invalid_recipe_files_add_nothing(cli, tmp_path: Path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -150,7 +156,9 @@ def test_export_import_round_trip(cli, tmp_path: Path, monkeypatch: pytest.Monke
     assert json.loads(cli("stats", "--json").out)["recipes"] == len(shipped_recipes()) + 1
 
 
-def test_import_with_a_broken_line_imports_nothing(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_import_with_a_broken_line_imports_nothing(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     dump = tmp_path / "dump.jsonl"
     cli("export", str(dump))
     lines = dump.read_text().splitlines()

@@ -136,7 +136,9 @@ def test_list_recipes_pages_and_filters(fake_kb: KnowledgeBase) -> None:
     assert n == len(monitoring) > 0 and {r.area.value for r in monitoring} == {"monitoring"}
 
 
-def test_a_second_opener_gets_a_clear_error(fake_kb: KnowledgeBase, fake_settings: Settings) -> None:
+def test_a_second_opener_gets_a_clear_error(
+    fake_kb: KnowledgeBase, fake_settings: Settings
+) -> None:
     with pytest.raises(StoreLocked, match=str(fake_settings.store_path)):
         KnowledgeBase(fake_settings, embedder=FakeEmbedder())
 

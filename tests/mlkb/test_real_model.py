@@ -21,7 +21,10 @@ QUALITY = [
     ("drift detection for pricing", "drift-psi-pricing"),
     ("make bert faster on cpu with int8", "bert-int8-dynamic-quantization"),
     ("feature store with redis online and s3 offline", "features-feast-redis-online-s3-offline"),
-    ("scaler fitted on the whole dataset before the train test split", "leakage-fit-transform-before-split"),
+    (
+        "scaler fitted on the whole dataset before the train test split",
+        "leakage-fit-transform-before-split",
+    ),
     ("fine tune a 7B llm on one gpu with 4-bit adapters", "qlora-finetune-single-gpu"),
     ("loss becomes nan after a few steps", "nan-loss-debugging"),
     ("bias audit of a loan approval model", "loan-approval-model-bias-audit"),
@@ -36,8 +39,12 @@ def test_expected_recipe_in_top_3(real_kb: KnowledgeBase, query: str, expected: 
 
 
 def test_onnx_query_vectors_equal_the_batch_path(real_embedder) -> None:  # type: ignore[no-untyped-def]
-    texts = ["drift detection for pricing", "How do I shard a 70B model across 8 GPUs with FSDP?",
-             "x", "A much longer query " * 30]
+    texts = [
+        "drift detection for pricing",
+        "How do I shard a 70B model across 8 GPUs with FSDP?",
+        "x",
+        "A much longer query " * 30,
+    ]
     batch = real_embedder.embed_documents(texts)
     for text, want in zip(texts, batch, strict=True):
         got = np.asarray(real_embedder.embed_query(text))
@@ -48,12 +55,16 @@ def test_onnx_query_vectors_equal_the_batch_path(real_embedder) -> None:  # type
 def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:
     from mlkb.schema import Document
 
-    real_kb.add_document(Document(
-        id="arxiv:1810.11953", kind=Kind.paper, source="arxiv",
-        title="Failing Loudly: An Empirical Study of Methods for Detecting Dataset Shift",
-        text="We study two-sample tests on representations for detecting dataset shift, "
-             "finding that BBSD with a pretrained classifier and univariate KS tests works best.",
-    ))
+    real_kb.add_document(
+        Document(
+            id="arxiv:1810.11953",
+            kind=Kind.paper,
+            source="arxiv",
+            title="Failing Loudly: An Empirical Study of Methods for Detecting Dataset Shift",
+            text="We study two-sample tests on representations for detecting dataset shift, "
+            "finding that BBSD with a pretrained classifier and univariate KS tests works best.",
+        )
+    )
     hits = real_kb.search(SearchRequest(query="detecting dataset shift two-sample tests", k=5)).hits
     assert "arxiv:1810.11953" in [h.id for h in hits]
     papers = real_kb.search(SearchRequest(query="dataset shift", kind=[Kind.paper])).hits
@@ -62,26 +73,45 @@ def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:
 
 def test_readme_quick_start_in_a_new_process(tmp_path: Path, real_model_cache: Path) -> None:
     """`mlkb search` from a new process: seeds on first use, prints ranked recipes."""
-    env = {**os.environ, "MLKB_HOME": str(tmp_path / "home"),
-           "MLKB_MODEL_CACHE": str(real_model_cache)}
+    env = {
+        **os.environ,
+        "MLKB_HOME": str(tmp_path / "home"),
+        "MLKB_MODEL_CACHE": str(real_model_cache),
+    }
     env.pop("MLKB_EMBED_MODEL", None)
     cmd = [sys.executable, "-c", "from mlkb.cli import main; main()"]
-    first = subprocess.run([*cmd, "search", "drift detection for pricing"], env=env,
-                           capture_output=True, text=True, timeout=300)
+    first = subprocess.run(
+        [*cmd, "search", "drift detection for pricing"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert first.returncode == 0, first.stderr
-    assert "drift-psi-pricing" in first.out if hasattr(first, "out") else "drift-psi-pricing" in first.stdout
+    assert (
+        "drift-psi-pricing" in first.out
+        if hasattr(first, "out")
+        else "drift-psi-pricing" in first.stdout
+    )
     assert "recipe" in first.stdout and "monitoring" in first.stdout
-    again = subprocess.run([*cmd, "search", "drift detection for pricing", "--json", "-k", "3"],
-                           env=env, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [*cmd, "search", "drift detection for pricing", "--json", "-k", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     data = json.loads(again.stdout)
     assert data["hits"][0]["id"] == "drift-psi-pricing"
     assert "seeding" not in again.stderr
 
 
 def test_help_does_not_import_torch() -> None:
-    code = ("import sys; from mlkb.cli import app; from typer.testing import CliRunner; "
-            "CliRunner().invoke(app, ['--help']); "
-            "print(sorted(m for m in ('torch', 'sentence_transformers', 'fastapi', 'textual') "
-            "if m in sys.modules))")
+    code = (
+        "import sys; from mlkb.cli import app; from typer.testing import CliRunner; "
+        "CliRunner().invoke(app, ['--help']); "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'fastapi', 'textual') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

