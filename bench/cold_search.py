@@ -143,12 +143,9 @@ def main() -> None:
     base_cmd = [sys.executable, "-c", BASELINE, str(args.dir / f"baseline-{args.points}"), QUERY]
     theirs = timed(base_cmd, env, args.baseline_runs)
     m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
-    print(
-        f"mlkb search, new process:       median {m_ours:.3f} s  (runs {[round(t, 2) for t in ours]})"
-    )
-    print(
-        f"baseline (ST + qdrant local):   median {m_theirs:.3f} s  (runs {[round(t, 2) for t in theirs]})"
-    )
+    ours_runs, theirs_runs = [round(t, 2) for t in ours], [round(t, 2) for t in theirs]
+    print(f"mlkb search, new process:     median {m_ours:.3f} s  runs {ours_runs}")
+    print(f"baseline (ST + qdrant local): median {m_theirs:.3f} s  runs {theirs_runs}")
     print(f"ratio baseline / mlkb: {m_theirs / m_ours:.1f}x faster; target median <= 0.6 s")
 
 

@@ -93,9 +93,8 @@ def main() -> None:
     for score, wd, ws, k in sorted(results, reverse=True)[:5]:
         print(f"rrf dense={wd} sparse={ws} k={k}: {score:.4f}")
     for wd, ws in itertools.product([0.5, 0.8, 1.0, 1.2, 1.5], [1.0]):
-        print(
-            f"dbsf dense={wd} sparse={ws}: {ndcg(lambda d, s, wd=wd, ws=ws: dbsf([d, s], [wd, ws])):.4f}"
-        )
+        score = ndcg(lambda d, s, wd=wd, ws=ws: dbsf([d, s], [wd, ws]))
+        print(f"dbsf dense={wd} sparse={ws}: {score:.4f}")
 
 
 if __name__ == "__main__":

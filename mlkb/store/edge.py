@@ -160,15 +160,13 @@ class EdgeStore:
                 limit=plan.limit, query=single.query, filter=flt, with_payload=True
             )
         else:
+            fusion: Any = (
+                qe.Fusion.Dbsf()
+                if plan.fusion == "dbsf"
+                else qe.Fusion.Rrf(k=plan.rrf_k, weights=weights)
+            )
             request = qe.QueryRequest(
-                limit=plan.limit,
-                prefetches=prefetches,
-                query=(  # type: ignore[arg-type]
-                    qe.Fusion.Dbsf()
-                    if plan.fusion == "dbsf"
-                    else qe.Fusion.Rrf(k=plan.rrf_k, weights=weights)
-                ),
-                with_payload=True,
+                limit=plan.limit, prefetches=prefetches, query=fusion, with_payload=True
             )
         return [_point(r) for r in self.shard.query(request)]
 
