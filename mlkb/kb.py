@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
-from mlkb.chunking import chunk_markdown
+from mlkb.chunking import ChunkBudget, chunk_markdown
 from mlkb.embed.base import DenseEmbedder
 from mlkb.embed.factory import make_embedder
 from mlkb.embed.sparse import bm25_document
@@ -63,6 +63,12 @@ class KnowledgeBase:
         self.embedder = embedder or make_embedder(self.settings)
         self.store = store or open_store(self.settings)
         self.tuning = SearchTuning()
+        words = self.settings.chunk_words
+        self._budget = ChunkBudget(
+            max_words=words,
+            overlap=min(self.settings.chunk_overlap, words // 2 - 1),
+            min_words=min(40, words),
+        )
         self._write_lock = threading.RLock()
         try:
             self._prepare(check_model, self.settings.seed_on_first_use if seed is None else seed)
@@ -169,6 +175,18 @@ class KnowledgeBase:
         if len(items) > 1:
             self.store.optimize()
 
+    def remove_stale_seeds(self, shipped: set[str]) -> list[str]:
+        """Delete seeded recipes that are no longer shipped (user recipes are kept)."""
+        flt = Filters(kind=[Kind.recipe.value], source=["seed"])
+        stale = [
+            p.payload["item_id"]
+            for p in self._scroll_all(flt)
+            if p.payload["item_id"] not in shipped
+        ]
+        with self._write_lock:
+            self.store.delete([point_id(recipe_key(i)) for i in stale])
+        return stale
+
     def list_recipes(
         self,
         *,
@@ -214,7 +232,7 @@ class KnowledgeBase:
                     on_result(result)
                 yield result
                 continue
-            chunks = chunk_markdown(doc.id, doc.text)
+            chunks = chunk_markdown(doc.id, doc.text, self._budget)
             payloads = [chunk_payload(doc, c, len(chunks), digest) for c in chunks]
             status = AddStatus.updated if head else AddStatus.new
             pending.append((doc, digest, payloads, status))

@@ -30,9 +30,12 @@ def seeds_dir() -> Path:
 
 
 def recipe_files(paths: Iterable[Path]) -> list[Path]:
-    """YAML files named by ``paths`` (files, or folders searched recursively)."""
+    """YAML files named by ``paths``: files, folders searched recursively, or a seeds folder
+    (one with a ``recipes/`` subfolder, next to ``eval/``), whose recipes are read."""
     files: list[Path] = []
     for path in paths:
+        if path.is_dir() and (path / "recipes").is_dir():
+            path = path / "recipes"
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"}))
         elif path.is_file():

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     model_cache: Path | None = None
     """Folder for exported query models (ONNX); unset = ``MLKB_HOME/models``."""
 
+    chunk_words: int = Field(default=160, ge=20, le=2000)
+    """Longest chunk, in words (160 fit all-MiniLM-L6-v2's 256-token window)."""
+
+    chunk_overlap: int = Field(default=24, ge=0, le=200)
+    """Words repeated between neighbouring chunks of a long section."""
+
     onnx_query: bool = True
     """Embed queries with onnxruntime (no torch import, fast cold start); false = torch."""
 

@@ -14,7 +14,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 
 
 def seed(as_json: JsonOpt = False) -> None:
-    """Add or refresh the curated recipes shipped with mlkb (your edits are kept).
+    """Sync the curated recipes shipped with mlkb: add new ones, refresh changed ones, drop
+    ones no longer shipped. Recipes you added or edited are kept.
 
     Example: mlkb seed
     """
@@ -23,9 +24,11 @@ def seed(as_json: JsonOpt = False) -> None:
     recipes = shipped_recipes()
     with open_kb(local_only=True) as kb:
         results = kb.add_recipes(recipes, source="seed", replace=True)
+        removed = kb.remove_stale_seeds({r.id for r in recipes})
     counts = {
         s: sum(1 for r in results if r.status.value == s) for s in ("new", "updated", "unchanged")
     }
+    counts["removed"] = len(removed)
     if as_json:
         print_json(counts)
     else:

@@ -138,7 +138,7 @@ def test_stats_and_seed(cli) -> None:  # type: ignore[no-untyped-def]
     stats = json.loads(cli("stats", "--json").out)
     assert stats["recipes"] == len(shipped_recipes()) and stats["backend"] == "embedded"
     seed = json.loads(cli("seed", "--json").out)
-    assert seed == {"new": 0, "updated": 0, "unchanged": len(shipped_recipes())}
+    assert seed == {"new": 0, "updated": 0, "unchanged": len(shipped_recipes()), "removed": 0}
 
 
 def test_export_import_round_trip(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -153,3 +153,11 @@ def test_store_built_with_another_model(fake_settings: Settings) -> None:
 
     with pytest.raises(ModelMismatch, match="mlkb reindex"):
         KnowledgeBase(fake_settings, embedder=FakeEmbedder(32))
+
+
+def test_seed_sync_drops_recipes_no_longer_shipped(empty_kb: KnowledgeBase) -> None:
+    empty_kb.add_recipes([make_recipe("old-seed"), make_recipe("kept-seed")], source="seed")
+    empty_kb.add_recipe(make_recipe("users-own"), source="user")
+    assert empty_kb.remove_stale_seeds({"kept-seed"}) == ["old-seed"]
+    remaining = {r.id for r in empty_kb.list_recipes()[0]}
+    assert remaining == {"kept-seed", "users-own"}

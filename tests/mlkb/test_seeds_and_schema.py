@@ -83,3 +83,8 @@ def test_index_text_is_what_a_searcher_types() -> None:
 
 def test_seeds_are_found() -> None:
     assert (seeds_dir() / "recipes").is_dir()
+
+
+def test_a_seeds_folder_validates_its_recipes_only() -> None:
+    report = load_recipes([seeds_dir()])
+    assert report.errors == [] and len(report.recipes) >= 200
