@@ -38,6 +38,7 @@ def build_mlkb(home: Path, n: int) -> None:
     with KnowledgeBase(settings) as kb:  # seeds the recipes with the real model
         have = kb.store.count()
         if have >= n:
+            kb.store.optimize()  # a no-op when a finished build is reused
             return
         rng = np.random.default_rng(11)
         i = 0
@@ -78,7 +79,9 @@ def build_baseline(path: Path, home: Path) -> None:
     from mlkb.kb import KnowledgeBase
 
     client = QdrantClient(path=str(path))
-    client.recreate_collection(
+    if client.collection_exists("bench"):
+        client.delete_collection("bench")
+    client.create_collection(
         "bench", vectors_config=m.VectorParams(size=DIM, distance=m.Distance.COSINE)
     )
     with KnowledgeBase(Settings(home=home)) as kb:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass
@@ -122,16 +123,7 @@ def similar_to(store: Store, point: StoredPoint, k: int, filters: Filters = Filt
     """Items whose vectors are nearest to a stored point's, the item itself excluded."""
     if point.dense is None:
         return []
-    item = str(point.payload.get("item_id"))
-    scoped = Filters(
-        kind=filters.kind,
-        source=filters.source,
-        area=filters.area,
-        tags=filters.tags,
-        published_from=filters.published_from,
-        published_to=filters.published_to,
-        exclude_item=item,
-    )
+    scoped = dataclasses.replace(filters, exclude_item=str(point.payload.get("item_id")))
     fetch = max(k * 4, 20)
     plan = QueryPlan(dense=point.dense, sparse=None, limit=fetch, prefetch=fetch, filters=scoped)
     terms = set(_TERM.findall(str(point.payload.get("title", "")).lower()))

@@ -14,8 +14,23 @@ def app_for(kb: KnowledgeBase) -> MlkbApp:
 
 
 async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
-    """Let the debounce fire and every worker finish, then let the screen refresh."""
-    for _ in range(rounds):
-        await pilot.pause(0.2)
+    """Let the debounce fire and every worker finish, then let the screen refresh.
+
+    On a loaded machine the debounce timer can fire late, so this waits until the app is
+    quiet (no pending debounce, no worker, no spinner) for ``rounds`` checks in a row,
+    for at most 30 s."""
+    from tui.widgets.search_bar import SearchBar
+    from tui.widgets.status_line import StatusLine
+
+    quiet = 0
+    for _ in range(300):
+        await pilot.pause(0.1)
         await pilot.app.workers.wait_for_complete()
+        bars = pilot.app.query(SearchBar)
+        pending = bool(bars) and bars.first()._timer is not None  # debounce not fired yet
+        statuses = pilot.app.query(StatusLine)
+        busy = bool(statuses) and statuses.first().is_busy
+        quiet = 0 if (pending or busy) else quiet + 1
+        if quiet >= rounds:
+            break
     await pilot.pause()
