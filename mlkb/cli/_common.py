@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from rich.console import Console
 
 console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # errors stay one line
 
 
 def fail(message: str, code: int) -> NoReturn:
