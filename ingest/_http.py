@@ -22,7 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from mlkb.errors import SourceError
+from pydantic import SecretStr
+
+from mlkb.errors import ConfigError, SourceError
 from mlkb.settings import Settings
 
 log = logging.getLogger("mlkb.ingest")
@@ -212,3 +214,11 @@ class Pacer:
             if pause > 0:
                 time.sleep(pause)
             self._last = time.monotonic()
+
+
+def required_key(secret: SecretStr | None, var: str, signup: str) -> str:
+    """The key's value, or ConfigError naming the variable before any request is made."""
+    value = secret.get_secret_value() if secret is not None else ""
+    if not value:
+        raise ConfigError(f"{var} is not set; get a key at {signup} and export {var}=...")
+    return value

@@ -14,11 +14,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ingest._http import ItemFailed, Verdict, classify_requests, retry_after, with_retries
+from ingest._http import (
+    ItemFailed,
+    Verdict,
+    classify_requests,
+    required_key,
+    retry_after,
+    with_retries,
+)
 from ingest._text import is_http_url, make_document, markdown_title, url_id
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
-from mlkb.errors import ConfigError, SourceError
+from mlkb.errors import SourceError
 from mlkb.schema import Kind
 from mlkb.settings import Settings
 
@@ -48,17 +55,14 @@ class Params(BaseModel):
 
 def check(params: Params, settings: Settings) -> None:
     """Firecrawl needs FIRECRAWL_API_KEY."""
-    if settings.firecrawl_api_key is None or not settings.firecrawl_api_key.get_secret_value():
-        raise ConfigError(
-            f"{KEY_VAR} is not set; get a key at https://firecrawl.dev and export {KEY_VAR}=fc-..."
-        )
+    required_key(settings.firecrawl_api_key, KEY_VAR, "https://firecrawl.dev")
 
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
     """Each URL scraped, or each site crawled, as markdown pages."""
     from firecrawl import Firecrawl
 
-    key = settings.firecrawl_api_key.get_secret_value() if settings.firecrawl_api_key else None
+    key = required_key(settings.firecrawl_api_key, KEY_VAR, "https://firecrawl.dev")
     client = Firecrawl(
         api_key=key,
         api_url=settings.firecrawl_api_url.rstrip("/"),

@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest._http import Verdict, classify_requests, failure
+from ingest._http import Verdict, classify_requests, failure, required_key
 from ingest._text import is_http_url, make_document, markdown_title, url_id
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
-from mlkb.errors import ConfigError, SourceError
+from mlkb.errors import SourceError
 from mlkb.schema import Kind
 from mlkb.settings import Settings
 
@@ -41,10 +41,7 @@ class Params(BaseModel):
 
 def check(params: Params, settings: Settings) -> None:
     """Tavily needs TAVILY_API_KEY."""
-    if settings.tavily_api_key is None or not settings.tavily_api_key.get_secret_value():
-        raise ConfigError(
-            f"{KEY_VAR} is not set; get a key at https://tavily.com and export {KEY_VAR}=tvly-..."
-        )
+    required_key(settings.tavily_api_key, KEY_VAR, "https://tavily.com")
 
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
@@ -53,7 +50,7 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
 
     from ingest._http import retry_session
 
-    key = settings.tavily_api_key.get_secret_value() if settings.tavily_api_key else None
+    key = required_key(settings.tavily_api_key, KEY_VAR, "https://tavily.com")
     client = TavilyClient(
         api_key=key,
         api_base_url=settings.tavily_api_url.rstrip("/"),

@@ -19,6 +19,24 @@ API_KEY = "k-" + secrets.token_hex(15)
 READ_KEY = "r-" + secrets.token_hex(15)
 
 
+def seeded_kb(template: Path, home: Path) -> tuple[object, object]:
+    """Settings with the write key and a KnowledgeBase on a copy of the seeded template."""
+    from mlkb import KnowledgeBase, Settings
+    from mlkb.embed.fake import FakeEmbedder
+
+    settings = Settings(
+        home=home,
+        embed_model="fake",
+        api_key=API_KEY,
+        api_read_key=None,
+        api_url=None,
+        qdrant_url=None,
+        cors_origins=[],
+    )
+    shutil.copytree(template, settings.store_path)
+    return settings, KnowledgeBase(settings, embedder=FakeEmbedder(), seed=False)
+
+
 def recipe_body(slug: str = "api-test-recipe", **extra: object) -> dict[str, object]:
     """A minimal valid recipe as JSON."""
     body: dict[str, object] = {

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import API_KEY, running_server
+from api_helpers import API_KEY, running_server, seeded_kb
 from fastapi.testclient import TestClient
 
 from api import create_app
@@ -46,18 +46,7 @@ def ro_client(
     seeded_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
     """One app per module for tests that only read (or write nothing they check later)."""
-    home = tmp_path_factory.mktemp("ro") / "home"
-    settings = Settings(
-        home=home,
-        embed_model="fake",
-        api_key=API_KEY,
-        api_read_key=None,
-        api_url=None,
-        qdrant_url=None,
-        cors_origins=[],
-    )
-    shutil.copytree(seeded_template, settings.store_path)
-    kb = KnowledgeBase(settings, embedder=FakeEmbedder(), seed=False)
+    settings, kb = seeded_kb(seeded_template, tmp_path_factory.mktemp("ro") / "home")
     try:
         with TestClient(create_app(settings, kb=kb)) as c:
             yield c

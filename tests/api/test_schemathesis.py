@@ -7,19 +7,16 @@ server paths); their route has its own tests.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
-from api_helpers import API_KEY
+from api_helpers import API_KEY, seeded_kb
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from api import create_app
-from mlkb import KnowledgeBase, Settings
-from mlkb.embed.fake import FakeEmbedder
 
 # schemathesis' in-process ASGI client leaves anyio streams for the GC to close
 pytestmark = pytest.mark.filterwarnings(
@@ -36,18 +33,7 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def served_app(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    home = tmp_path_factory.mktemp("schemathesis") / "home"
-    cfg = Settings(
-        home=home,
-        embed_model="fake",
-        api_key=API_KEY,
-        api_read_key=None,
-        api_url=None,
-        qdrant_url=None,
-        cors_origins=[],
-    )
-    shutil.copytree(seeded_template, cfg.store_path)
-    kb = KnowledgeBase(cfg, embedder=FakeEmbedder(), seed=False)
+    cfg, kb = seeded_kb(seeded_template, tmp_path_factory.mktemp("schemathesis") / "home")
     yield create_app(cfg, kb=kb)  # schemathesis runs the app's lifespan itself
     kb.close()
 
