@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from mlkb import KnowledgeBase
 from tests.tui.tui_helpers import app_for, settle
@@ -17,7 +18,10 @@ SnapCompare = Callable[..., bool]
 
 def typing(text: str = "", *keys: str) -> Callable[[Pilot[None]], object]:
     """A run_before that waits for the store, types ``text``, then presses ``keys``, letting
-    the searches and workers finish after each step."""
+    the searches and workers finish after each step.
+
+    The cursor blink is stopped at the end (which hides the cursor): its phase depends on
+    how fast the machine ran the steps, so it would make the picture differ from run to run."""
 
     async def run(pilot: Pilot[None]) -> None:
         await settle(pilot, rounds=1)
@@ -27,6 +31,9 @@ def typing(text: str = "", *keys: str) -> Callable[[Pilot[None]], object]:
         for key in keys:
             await pilot.press(key)
             await settle(pilot, rounds=2)
+        for field in pilot.app.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
 
     return run
 
