@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     """Texts per batch when embedding documents."""
 
     model_cache: Path | None = None
-    """Folder for exported query models (ONNX); unset = ``MLKB_HOME/models``."""
+    """Folder for exported models (ONNX); unset = ``MLKB_HOME/models``."""
 
     chunk_words: int = Field(default=160, ge=20, le=2000)
     """Longest chunk, in words (160 fit all-MiniLM-L6-v2's 256-token window)."""
@@ -57,6 +57,10 @@ class Settings(BaseSettings):
 
     onnx_query: bool = True
     """Embed queries with onnxruntime (no torch import, fast cold start); false = torch."""
+
+    onnx_documents: bool = True
+    """Embed document batches with onnxruntime (faster than torch on a CPU); false =
+    sentence-transformers, e.g. to use a GPU."""
 
     api_url: str | None = None
     """URL of a running ``mlkb serve``; the CLI and TUI then go through it instead of the store.

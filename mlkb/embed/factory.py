@@ -20,4 +20,5 @@ def make_embedder(settings: Settings) -> DenseEmbedder:
         settings.model_cache_dir,
         batch_size=settings.embed_batch_size,
         onnx_query=settings.onnx_query,
+        onnx_documents=settings.onnx_documents,
     )

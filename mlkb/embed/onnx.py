@@ -1,8 +1,8 @@
-"""The query path: the embedding model exported to ONNX and run with onnxruntime + tokenizers.
+"""The embedding model exported to ONNX and run with onnxruntime + tokenizers.
 
-``export_onnx`` needs torch and runs once per model; ``OnnxQueryEncoder`` needs neither
-torch nor transformers. The export is verified against sentence-transformers before it is
-kept (cosine >= 0.999 on sample texts), so both paths give the same vectors.
+``export_onnx`` needs torch and runs once per model; ``OnnxEncoder`` needs neither torch
+nor transformers. The export is verified against sentence-transformers before it is kept
+(cosine >= 0.999 on sample texts), so both runtimes give the same vectors.
 """
 
 from __future__ import annotations
@@ -93,14 +93,14 @@ def export_onnx(st_model: Any, folder: Path) -> None:
         st_model.tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER))
         dim = embedding_dimension(st_model)
         (tmp / _META).write_text(json.dumps({"dim": dim, "max_length": max_len}))
-        encoder = OnnxQueryEncoder(tmp)
+        encoder = OnnxEncoder(tmp)
         want = st_model.encode(_CHECK_TEXTS, normalize_embeddings=True)
         got = encoder.encode(_CHECK_TEXTS)
         cos = (want * got).sum(1) / (np.linalg.norm(want, axis=1) * np.linalg.norm(got, axis=1))
         if float(cos.min()) < 0.999:
             raise ConfigError(
                 f"ONNX export differs from the model (cosine {cos.min():.4f}); "
-                "set MLKB_ONNX_QUERY=false to embed queries with torch"
+                "set MLKB_ONNX_QUERY=false and MLKB_ONNX_DOCUMENTS=false to embed with torch"
             )
         if folder.exists():
             shutil.rmtree(folder)
@@ -119,10 +119,13 @@ def embedding_dimension(st_model: Any) -> int:
     return int(getter())
 
 
-class OnnxQueryEncoder:
-    """Embeds texts with onnxruntime; no torch import."""
+class OnnxEncoder:
+    """Embeds texts with onnxruntime; no torch import.
 
-    def __init__(self, folder: Path) -> None:
+    ``threads`` is onnxruntime's intra-op thread count: one for a single query (too small
+    to split), the machine's cores for document batches."""
+
+    def __init__(self, folder: Path, threads: int = 1) -> None:
         import onnxruntime as ort  # about 0.2 s
         from tokenizers import Tokenizer
 
@@ -130,22 +133,39 @@ class OnnxQueryEncoder:
         self.dim = int(meta["dim"])
         self._tokenizer = Tokenizer.from_file(str(folder / _TOKENIZER))
         self._tokenizer.enable_truncation(max_length=int(meta["max_length"]))
-        self._tokenizer.enable_padding()
+        self._tokenizer.no_padding()  # each batch is padded to its own longest text
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # one query is too small to split across cores
+        options.intra_op_num_threads = threads
         options.log_severity_level = 3
         self._session = ort.InferenceSession(
             str(folder / _MODEL), options, providers=["CPUExecutionProvider"]
         )
 
     def encode(self, texts: list[str]) -> Matrix:
-        """Embed texts to normalized vectors, shape (len(texts), dim)."""
-        batch = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in batch], dtype=np.int64)
+        """Embed texts as one batch to normalized vectors, shape (len(texts), dim)."""
+        return self._run(self._tokenizer.encode_batch(texts))
+
+    def encode_many(self, texts: list[str], batch_size: int) -> Matrix:
+        """Embed many texts in batches of similar length, so little time goes to padding;
+        the vectors come back in the order of ``texts``."""
+        encodings = self._tokenizer.encode_batch(texts)
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            out[rows] = self._run([encodings[i] for i in rows])
+        return out
+
+    def _run(self, encodings: list[Any]) -> Matrix:
+        width = max(len(e.ids) for e in encodings)
         feeds = {
-            "input_ids": ids,
-            "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+            name: np.zeros((len(encodings), width), dtype=np.int64)
+            for name in ("input_ids", "attention_mask", "token_type_ids")
         }
+        for row, e in enumerate(encodings):
+            n = len(e.ids)
+            feeds["input_ids"][row, :n] = e.ids
+            feeds["attention_mask"][row, :n] = e.attention_mask
+            feeds["token_type_ids"][row, :n] = e.type_ids
         out = self._session.run(["embedding"], feeds)[0]
         return np.asarray(out, dtype=np.float32)

@@ -28,11 +28,22 @@ _META_FILE = "mlkb-collection.json"
 META_FILE = _META_FILE
 """The file that records a collection's model and marks it complete (written last)."""
 _SHARD = "shard"
-_SCHEMA_TYPES = {
-    "keyword": qe.PayloadSchemaType.Keyword,
-    "integer": qe.PayloadSchemaType.Integer,
-    "datetime": qe.PayloadSchemaType.Datetime,
-}
+_EXACT_ONLY = {"item_id", "doc_id", "position"}
+"""Fields matched only as filters on their own: no filter-aware HNSW links for them."""
+
+
+def _field_index(name: str, kind: str) -> Any:
+    """The payload index of one field, memory-mapped from disk.
+
+    In RAM, every keyword and number index is rebuilt when the store opens, which made up
+    most of a cold ``mlkb search``: opening a 100k-chunk store took 0.85 s with them in
+    RAM, 0.55 s memory-mapped. Filters over a warm page cache are as fast either way."""
+    hnsw = name not in _EXACT_ONLY
+    if kind == "keyword":
+        return qe.KeywordIndexParams(on_disk=True, enable_hnsw=hnsw)
+    if kind == "integer":
+        return qe.IntegerIndexParams(lookup=True, range=True, on_disk=True, enable_hnsw=hnsw)
+    return qe.DatetimeIndexParams(on_disk=True, enable_hnsw=hnsw)
 
 
 class EdgeStore:
@@ -85,7 +96,8 @@ class EdgeStore:
                 shutil.rmtree(shard_dir)
             self._shard = qe.EdgeShard.create(str(shard_dir), config)
             for name, kind in INDEXED_FIELDS.items():
-                self._shard.update(qe.UpdateOperation.create_field_index(name, _SCHEMA_TYPES[kind]))
+                index = _field_index(name, kind)
+                self._shard.update(qe.UpdateOperation.create_field_index(name, index))
             self._shard.flush()
         except OSError as exc:
             raise StoreUnavailable(

@@ -38,18 +38,31 @@ def test_expected_recipe_in_top_3(real_kb: KnowledgeBase, query: str, expected: 
     assert expected in [h.id for h in hits], [h.id for h in hits]
 
 
-def test_onnx_query_vectors_equal_the_batch_path(real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache) -> None:  # type: ignore[no-untyped-def]
+    """Queries (one-thread session) and document batches (sorted by length, padded per
+    batch, put back in order) through onnxruntime equal sentence-transformers on torch."""
+    from mlkb.embed.model import ModelEmbedder
+    from mlkb.settings import DEFAULT_MODEL
+
+    torch_path = ModelEmbedder(
+        DEFAULT_MODEL, real_model_cache, onnx_query=False, onnx_documents=False
+    )
     texts = [
+        "A much longer query " * 30,  # past the 256-token window: truncated alike
         "drift detection for pricing",
-        "How do I shard a 70B model across 8 GPUs with FSDP?",
         "x",
-        "A much longer query " * 30,
-    ]
+        "How do I shard a 70B model across 8 GPUs with FSDP?",
+    ] + [f"recipe {i}: " + "calibrate the classifier " * (i % 7) for i in range(40)]
+    want = torch_path.embed_documents(texts)
     batch = real_embedder.embed_documents(texts)
-    for text, want in zip(texts, batch, strict=True):
+    assert batch.shape == want.shape
+    cosines = (batch * want).sum(1) / (np.linalg.norm(batch, axis=1) * np.linalg.norm(want, axis=1))
+    assert float(cosines.min()) >= 0.999, cosines.round(4).tolist()
+    for text, row in zip(texts[:4], want[:4], strict=True):
         got = np.asarray(real_embedder.embed_query(text))
-        cosine = float(got @ want / (np.linalg.norm(got) * np.linalg.norm(want)))
-        assert cosine >= 0.999, (text, cosine)
+        assert float(got @ row / (np.linalg.norm(got) * np.linalg.norm(row))) >= 0.999, text
+        torch_query = np.asarray(torch_path.embed_query(text))
+        assert float(torch_query @ row) >= 0.999, text
 
 
 def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:

@@ -51,9 +51,9 @@ def _points() -> list[StoredPoint]:
     return out
 
 
-@pytest.fixture(params=["edge", "server-memory", "server-path"])
+@pytest.fixture(params=["edge", "edge-reopened", "server-memory", "server-path"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "edge":
+    if request.param.startswith("edge"):
         from mlkb.store.edge import EdgeStore
 
         s: Store = EdgeStore(tmp_path / "edge")
@@ -64,8 +64,27 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         s = ServerStore(connect(url, None), "contract")
     s.create(CollectionMeta(model="fake", dim=32))
     s.upsert(_points())
+    if request.param == "edge-reopened":
+        # Optimized segments reloaded from disk: the memory-mapped payload indexes.
+        s.optimize()
+        s.close()
+        s = EdgeStore(tmp_path / "edge")
     yield s
     s.close()
+
+
+def test_edge_payload_indexes_are_memory_mapped(tmp_path: Path) -> None:
+    from mlkb.store.base import INDEXED_FIELDS
+    from mlkb.store.edge import EdgeStore
+
+    store = EdgeStore(tmp_path / "edge")
+    store.create(CollectionMeta(model="fake", dim=32))
+    schema = store.shard.info().payload_schema
+    store.close()
+    assert set(schema) == set(INDEXED_FIELDS)
+    assert all(index.params.on_disk for index in schema.values())
+    assert not schema["doc_id"].params.enable_hnsw
+    assert schema["kind"].params.enable_hnsw
 
 
 def test_meta_is_recorded(store: Store) -> None:
