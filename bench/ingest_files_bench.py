@@ -86,9 +86,13 @@ def write_corpus(folder: Path, pages: int, seed: int = 7) -> None:
         (folder / f"{i:03d}-{topic.replace(' ', '-').lower()}.md").write_text("\n".join(lines))
 
 
-def run_mlkb(corpus: Path, home: Path) -> tuple[dict[str, object], float]:
-    """``mlkb ingest files`` in a fresh process: its report and the wall-clock seconds."""
+def run_mlkb(corpus: Path, home: Path, models: Path | None) -> tuple[dict[str, object], float]:
+    """``mlkb ingest files`` in a fresh process: its report and the wall-clock seconds.
+
+    ``models`` reuses an ONNX export, as every run after a user's first does."""
     env = {**os.environ, "MLKB_HOME": str(home), "MLKB_SEED_ON_FIRST_USE": "false"}
+    if models is not None:
+        env["MLKB_MODEL_CACHE"] = str(models)
     env.pop("MLKB_EMBED_MODEL", None)
     started = time.perf_counter()
     done = subprocess.run(
@@ -150,12 +154,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--models", type=Path, default=None, help="ONNX export cache to reuse")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mlkb-bench-") as tmp:
         corpus = Path(tmp) / "corpus"
         write_corpus(corpus, args.pages)
         words = sum(len(p.read_text().split()) for p in corpus.glob("*.md"))
-        report, wall = run_mlkb(corpus, Path(tmp) / "home")
+        report, wall = run_mlkb(corpus, Path(tmp) / "home", args.models)
         chunks, seconds = int(report["chunks"]), float(report["seconds"])  # type: ignore[arg-type]
         print(f"corpus: {args.pages} pages, {words} words")
         print(
