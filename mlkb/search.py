@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense + BM25 prefetch, weighted RRF fusion, filters, one hit per item."""
+"""Hybrid retrieval: dense + BM25 prefetch, DBSF (or RRF) fusion, filters, one hit per item."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ import dataclasses
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from mlkb.embed.base import DenseEmbedder
-from mlkb.embed.sparse import bm25_query
 from mlkb.errors import InvalidQuery
 from mlkb.records import hit_from_payload
 from mlkb.schema import Hit, SearchMode, SearchRequest, SearchResult
 from mlkb.store.base import Filters, QueryPlan, Store, StoredPoint
+
+if TYPE_CHECKING:  # numpy and the Qdrant engine load only where a search runs locally, so a
+    # CLI that answers through a running server starts without them.
+    from mlkb.embed.base import DenseEmbedder
 
 _TERM = re.compile(r"[a-z0-9]+")
 
@@ -84,6 +86,8 @@ def search(
     query = validate_query(request.query, max_chars)
     mode = request.mode
     dense = embedder.embed_query(query) if mode is not SearchMode.sparse else None
+    from mlkb.embed.sparse import bm25_query
+
     sparse = bm25_query(query) if mode is not SearchMode.dense else None
     fetch = max(request.k * tuning.overfetch, 20)
     plan = QueryPlan(

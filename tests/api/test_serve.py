@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from api_helpers import API_KEY, recipe_body, running_server, server_env
+from api_helpers import API_KEY, free_port, recipe_body, running_server, server_env
 
 from api.server import client_url, startup_notes
 from mlkb import Settings
@@ -76,6 +76,16 @@ def test_cli_goes_through_the_server_with_the_same_output(
         removed = cli(home, "recipe", "rm", "cli-via-server")
         assert removed.returncode == 0, removed.stderr
         assert cli(home, "show", "cli-via-server").returncode == 1
+
+
+def test_cli_names_an_unreachable_server(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    url = f"http://127.0.0.1:{free_port()}"
+    done = cli(home, "search", "drift", MLKB_API_URL=url)
+    assert done.returncode == 2
+    assert f"cannot reach mlkb serve at {url}" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_concurrent_searches_and_writes(live_server: tuple[str, Path]) -> None:
