@@ -6,6 +6,9 @@ The store holds the shipped recipes (embedded with the real model) and synthetic
 sentence-transformers, opens qdrant-client's local mode and runs the same query.
 
     python -m bench.cold_search --points 100000 --dir /tmp/mlkb-cold --runs 7
+
+A third figure: the same command while ``mlkb serve`` holds the store, where the CLI finds
+the server through ``MLKB_HOME/server.json`` and only sends the query over HTTP.
 """
 
 from __future__ import annotations
@@ -123,6 +126,27 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
     return times
 
 
+def timed_via_server(cmd: list[str], env: dict[str, str], home: Path, runs: int) -> list[float]:
+    """``cmd`` while ``mlkb serve`` runs on the same home (the CLI goes through it)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlkb.cli", "serve", "--port", "0", "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (home / "server.json").exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("mlkb serve did not start")
+            time.sleep(0.2)
+        timed(cmd, env, 1)
+        return timed(cmd, env, runs)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, default=100_000)
@@ -143,13 +167,20 @@ def main() -> None:
     mlkb_cmd = [sys.executable, "-c", "from mlkb.cli import main; main()", "search", QUERY]
     timed(mlkb_cmd, env, 1)  # warm the OS file cache, as a user's second search would
     ours = timed(mlkb_cmd, env, args.runs)
+    served = timed_via_server(mlkb_cmd, env, home, args.runs)
     base_cmd = [sys.executable, "-c", BASELINE, str(args.dir / f"baseline-{args.points}"), QUERY]
     theirs = timed(base_cmd, env, args.baseline_runs)
     m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
     ours_runs, theirs_runs = [round(t, 2) for t in ours], [round(t, 2) for t in theirs]
     print(f"mlkb search, new process:     median {m_ours:.3f} s  runs {ours_runs}")
+    m_served = statistics.median(served)
+    print(
+        f"same, through mlkb serve:     median {m_served:.3f} s  "
+        f"runs {[round(t, 2) for t in served]}"
+    )
     print(f"baseline (ST + qdrant local): median {m_theirs:.3f} s  runs {theirs_runs}")
     print(f"ratio baseline / mlkb: {m_theirs / m_ours:.1f}x faster; target median <= 0.6 s")
+    print(f"ratio baseline / mlkb through the server: {m_theirs / m_served:.1f}x faster")
 
 
 if __name__ == "__main__":
