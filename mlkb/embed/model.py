@@ -3,10 +3,10 @@
 The model is exported to ONNX once (with torch, the first time it is needed) and cached
 under ``MLKB_HOME/models``. After that, neither a search nor an ingest imports torch
 (``import torch`` alone costs about 1.5 s; onnxruntime 0.2 s): queries run on a one-thread
-session, document batches on a session with a thread per core, sorted by length (1.35-1.5x
-the speed of sentence-transformers on the same texts, 2 cores). Either path falls back to
-sentence-transformers when its setting says so (``MLKB_ONNX_QUERY``, ``MLKB_ONNX_DOCUMENTS``),
-e.g. to embed documents on a GPU.
+session, document batches on a session with a thread per core, sorted by length (1.1-1.4x
+the speed of sentence-transformers on the same texts, 2 cores; see bench/README.md).
+Either path falls back to sentence-transformers when its setting says so
+(``MLKB_ONNX_QUERY``, ``MLKB_ONNX_DOCUMENTS``), e.g. to embed documents on a GPU.
 """
 
 from __future__ import annotations
