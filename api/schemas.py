@@ -41,6 +41,13 @@ class ErrorOut(BaseModel):
     detail: str = Field(examples=["no item with id 'x'; `mlkb search` finds ids"])
 
 
+WRITE_AUTH_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key."},
+    403: {"model": ErrorOut, "description": "The server accepts no writes (no MLKB_API_KEY)."},
+}
+"""The answers every write route can give before it runs (for the API docs)."""
+
+
 # -- search -----------------------------------------------------------------------------
 class SearchIn(_In):
     """A search: what you are trying to solve, and optional filters."""

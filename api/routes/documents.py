@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from api.deps import KBDep, WriteAccess
 from api.errors import InvalidRequest, describe_validation
-from api.schemas import AddOut, DocumentIn, ErrorOut
+from api.schemas import WRITE_AUTH_ERRORS, AddOut, DocumentIn, ErrorOut
 from mlkb.schema import Document, Kind
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
     "",
     response_model=AddOut,
     dependencies=[WriteAccess],
-    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses={**WRITE_AUTH_ERRORS, 422: {"model": ErrorOut}},
 )
 def add_document(kb: KBDep, body: DocumentIn) -> AddOut:
     """Add or refresh a document: chunked, embedded and searchable at once. Sending the

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path
 
 from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
-from api.schemas import ErrorOut, IngestSource, JobAccepted, JobOut, JobStatus
+from api.schemas import WRITE_AUTH_ERRORS, ErrorOut, IngestSource, JobAccepted, JobOut, JobStatus
 from mlkb.errors import NotFound
 from mlkb.settings import Settings
 
@@ -27,8 +27,7 @@ PARAMS_DOC = (
     dependencies=[WriteAccess],
     responses={
         400: {"model": ErrorOut, "description": "Bad parameters, or a missing key."},
-        401: {"model": ErrorOut},
-        403: {"model": ErrorOut},
+        **WRITE_AUTH_ERRORS,
         422: {"model": ErrorOut},
     },
 )

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from api.deps import KBDep, ReadAccess, WriteAccess
-from api.schemas import DocumentItem, DocumentOut, ErrorOut, ItemOut, RecipeItem, RecipeOut
+from api.schemas import (
+    WRITE_AUTH_ERRORS,
+    DocumentItem,
+    DocumentOut,
+    ErrorOut,
+    ItemOut,
+    RecipeItem,
+    RecipeOut,
+)
 from mlkb.schema import Recipe
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
@@ -34,7 +42,7 @@ def get_item(kb: KBDep, item_id: IdPath) -> RecipeItem | DocumentItem:
     status_code=204,
     response_class=Response,
     dependencies=[WriteAccess],
-    responses={**NOT_FOUND, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+    responses={**NOT_FOUND, **WRITE_AUTH_ERRORS},
 )
 def delete_item(kb: KBDep, item_id: IdPath) -> Response:
     """Remove a recipe, or a document with all its chunks."""

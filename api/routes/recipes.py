@@ -8,7 +8,15 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import KBDep, ReadAccess, WriteAccess
 from api.errors import InvalidRequest
-from api.schemas import AddOut, ErrorOut, RecipeIn, RecipeOut, RecipePage, RecipeUpdate
+from api.schemas import (
+    WRITE_AUTH_ERRORS,
+    AddOut,
+    ErrorOut,
+    RecipeIn,
+    RecipeOut,
+    RecipePage,
+    RecipeUpdate,
+)
 from mlkb.errors import NotFound
 from mlkb.records import is_document_id
 from mlkb.schema import SLUG_RE, AddStatus, Area, Recipe
@@ -17,8 +25,7 @@ router = APIRouter(prefix="/v1/recipes", tags=["recipes"])
 
 RecipeId = Annotated[str, Path(description="The recipe's id (a slug).", pattern=SLUG_RE)]
 WRITE_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key."},
-    403: {"model": ErrorOut, "description": "The server accepts no writes (no MLKB_API_KEY)."},
+    **WRITE_AUTH_ERRORS,
     422: {"model": ErrorOut, "description": "Not a valid recipe."},
 }
 
