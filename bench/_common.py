@@ -12,6 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mlkb.embed.sparse import bm25_document
+from mlkb.records import point_id
+from mlkb.store.base import StoredPoint
+
 WORDS = [
     "model",
     "training",
@@ -125,3 +129,23 @@ def clustered_vectors(n: int, dim: int, seed: int, centers: int = 2000) -> Itera
 def synthetic_text(rng: np.random.Generator, words: int = 60) -> str:
     """A sentence of ML words, for BM25 vectors and payload text of realistic size."""
     return " ".join(WORDS[i] for i in rng.integers(0, len(WORDS), words))
+
+
+def synthetic_point(item_id: str, vector: np.ndarray, text: str, kind: str) -> StoredPoint:
+    """One single-chunk document as mlkb stores it: dense and BM25 vectors, chunk payload."""
+    key = f"{item_id}#0"
+    return StoredPoint(
+        id=point_id(key),
+        dense=vector.tolist(),
+        sparse=bm25_document(text),
+        payload={
+            "key": key,
+            "item_id": item_id,
+            "doc_id": item_id,
+            "kind": kind,
+            "source": "bench",
+            "position": 0,
+            "title": text[:60],
+            "text": text,
+        },
+    )

@@ -24,11 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._common import clustered_vectors, machine, synthetic_text
-from mlkb.embed.sparse import bm25_document
-from mlkb.records import point_id
+from bench._common import clustered_vectors, machine, synthetic_point, synthetic_text
 from mlkb.settings import Settings
-from mlkb.store.base import SparseVec, StoredPoint
 
 QUERY = "drift detection for pricing"
 DIM = 384
@@ -48,24 +45,8 @@ def build_mlkb(home: Path, n: int) -> None:
         for block in clustered_vectors(n - have, DIM, seed=5):
             points = []
             for vec in block:
-                text = synthetic_text(rng)
-                key = f"doc:synthetic-{i}#0"
                 points.append(
-                    StoredPoint(
-                        id=point_id(key),
-                        dense=vec.tolist(),
-                        sparse=SparseVec(**vars(bm25_document(text))),
-                        payload={
-                            "key": key,
-                            "item_id": f"doc:synthetic-{i}",
-                            "doc_id": f"doc:synthetic-{i}",
-                            "kind": "note",
-                            "source": "bench",
-                            "position": 0,
-                            "title": text[:50],
-                            "text": text,
-                        },
-                    )
+                    synthetic_point(f"doc:synthetic-{i}", vec, synthetic_text(rng), "note")
                 )
                 i += 1
             kb.store.upsert(points)

@@ -19,10 +19,16 @@ from pathlib import Path
 import numpy as np
 import qdrant_edge as qe
 
-from bench._common import clustered_vectors, disk_mib, machine, percentiles, rss_mib, synthetic_text
-from mlkb.embed.sparse import bm25_document
-from mlkb.records import point_id
-from mlkb.store.base import DENSE, CollectionMeta, SparseVec, StoredPoint
+from bench._common import (
+    clustered_vectors,
+    disk_mib,
+    machine,
+    percentiles,
+    rss_mib,
+    synthetic_point,
+    synthetic_text,
+)
+from mlkb.store.base import DENSE, CollectionMeta
 from mlkb.store.edge import EdgeStore
 
 DIM = 384
@@ -40,26 +46,7 @@ def build(folder: Path, n: int) -> dict[str, float]:
     for block in clustered_vectors(n, DIM, seed=1):
         points = []
         for vec in block:
-            text = synthetic_text(rng)
-            sv = bm25_document(text)
-            key = f"doc:{i}#0"
-            points.append(
-                StoredPoint(
-                    id=point_id(key),
-                    dense=vec.tolist(),
-                    sparse=SparseVec(sv.indices, sv.values),
-                    payload={
-                        "key": key,
-                        "item_id": f"doc:{i}",
-                        "doc_id": f"doc:{i}",
-                        "kind": "paper",
-                        "source": "bench",
-                        "position": 0,
-                        "title": text[:60],
-                        "text": text,
-                    },
-                )
-            )
+            points.append(synthetic_point(f"doc:{i}", vec, synthetic_text(rng), "paper"))
             i += 1
         for s in range(0, len(points), 1000):
             store.upsert(points[s : s + 1000])

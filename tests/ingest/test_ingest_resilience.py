@@ -21,6 +21,18 @@ RATE_LIMITED = Reply.json(
 SERVER_ERROR = Reply.json({"success": False, "error": "Internal server error"}, 500)
 
 
+def first_url_always_fails(service: FakeService) -> None:
+    """Firecrawl answers 500 to the first URL's three tries, then scrapes the second."""
+    service.route(
+        "POST",
+        "/v2/scrape",
+        SERVER_ERROR,
+        SERVER_ERROR,
+        SERVER_ERROR,
+        Reply.file("firecrawl/scrape_amp.json"),
+    )
+
+
 def test_firecrawl_429_honours_retry_after(service: FakeService, kb: KnowledgeBase) -> None:
     service.route("POST", "/v2/scrape", RATE_LIMITED, Reply.file("firecrawl/scrape_lora.json"))
     started = time.monotonic()
@@ -58,14 +70,7 @@ def test_arxiv_503_then_success(service: FakeService, kb: KnowledgeBase) -> None
 def test_persistent_500_fails_the_item_and_the_rest_go_on(
     service: FakeService, kb: KnowledgeBase
 ) -> None:
-    service.route(
-        "POST",
-        "/v2/scrape",
-        SERVER_ERROR,
-        SERVER_ERROR,
-        SERVER_ERROR,
-        Reply.file("firecrawl/scrape_amp.json"),
-    )
+    first_url_always_fails(service)
     report = run(kb, "url", {"urls": [LORA, AMP]})
     assert len(service.requests("/v2/scrape")) == 4  # 1 try + 2 retries, then the next URL
     assert [f.id_or_url for f in report.failed] == [LORA]
@@ -140,14 +145,7 @@ def test_a_service_failure_keeps_what_was_fetched(kb: KnowledgeBase) -> None:
 
 
 def test_progress_sees_every_item(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route(
-        "POST",
-        "/v2/scrape",
-        SERVER_ERROR,
-        SERVER_ERROR,
-        SERVER_ERROR,
-        Reply.file("firecrawl/scrape_amp.json"),
-    )
+    first_url_always_fails(service)
     seen: list[tuple[int | None, int]] = []
     run(kb, "url", {"urls": [LORA, AMP]}, progress=lambda r: seen.append((r.total, r.done)))
     assert seen[-1] == (2, 2)
