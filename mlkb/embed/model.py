@@ -69,6 +69,7 @@ class ModelEmbedder:
         self._onnx_documents = onnx_documents
         self._st: Any = None
         self._onnx: OnnxEncoder | None = None
+        self._queries = 0
         self._onnx_batch: OnnxEncoder | None = None
         self._dim: int | None = None
 
@@ -114,11 +115,11 @@ class ModelEmbedder:
             export_onnx(self._sentence_transformer(), self._cache)
         return self._cache
 
-    def _query_encoder(self) -> OnnxEncoder:
-        if self._onnx is None:
-            from mlkb.embed.onnx import OnnxEncoder
+    def _query_encoder(self, *, optimized: bool = False) -> OnnxEncoder:
+        from mlkb.embed.onnx import OnnxEncoder
 
-            self._onnx = OnnxEncoder(self._exported())
+        if self._onnx is None or optimized:
+            self._onnx = OnnxEncoder(self._exported(), light=not optimized)
         return self._onnx
 
     def _batch_encoder(self) -> OnnxEncoder:
@@ -144,7 +145,11 @@ class ModelEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         if self._onnx_query:
-            return [float(x) for x in self._query_encoder().encode([text])[0]]
+            # The first query runs on a light session (fast to load, slower to run); a
+            # process that asks again, such as a server or the TUI, gets the optimized one.
+            self._queries += 1
+            encoder = self._query_encoder(optimized=self._queries == 2)
+            return [float(x) for x in encoder.encode([text])[0]]
         vector = self._sentence_transformer().encode(
             [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )[0]

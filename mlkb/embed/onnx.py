@@ -19,8 +19,13 @@ from mlkb.embed.base import Matrix
 from mlkb.errors import ConfigError
 
 _MODEL = "model.onnx"
+_WEIGHTS = "model.data"
 _TOKENIZER = "tokenizer.json"
 _META = "mlkb-onnx.json"
+_FORMAT = 2
+"""Export layout: 2 keeps the weights in ``model.data`` beside the graph, which
+onnxruntime memory-maps instead of parsing them out of one 90 MB protobuf (a session
+loaded in 0.16 s instead of 0.36-0.41 s). Older exports are redone on first use."""
 _CHECK_TEXTS = [
     "drift detection for a pricing model",
     "How do I quantize BERT to INT8 without losing accuracy?",
@@ -29,8 +34,14 @@ _CHECK_TEXTS = [
 
 
 def is_exported(folder: Path) -> bool:
-    """True when ``folder`` holds a complete, verified export."""
-    return (folder / _META).is_file() and (folder / _MODEL).is_file()
+    """True when ``folder`` holds a complete, verified export in the current layout."""
+    if not ((folder / _META).is_file() and (folder / _MODEL).is_file()):
+        return False
+    try:
+        meta = json.loads((folder / _META).read_text())
+    except ValueError:
+        return False
+    return meta.get("format") == _FORMAT and (folder / _WEIGHTS).is_file()
 
 
 def export_onnx(st_model: Any, folder: Path) -> None:
@@ -90,9 +101,12 @@ def export_onnx(st_model: Any, folder: Path) -> None:
                 opset_version=17,
                 dynamo=False,
             )
+        _move_weights_out(tmp / _MODEL)
         st_model.tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER))
         dim = embedding_dimension(st_model)
-        (tmp / _META).write_text(json.dumps({"dim": dim, "max_length": max_len}))
+        (tmp / _META).write_text(
+            json.dumps({"dim": dim, "max_length": max_len, "format": _FORMAT})
+        )
         encoder = OnnxEncoder(tmp)
         want = st_model.encode(_CHECK_TEXTS, normalize_embeddings=True)
         got = encoder.encode(_CHECK_TEXTS)
@@ -110,6 +124,21 @@ def export_onnx(st_model: Any, folder: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _move_weights_out(model_path: Path) -> None:
+    """Rewrite an ONNX file with its weights in one external file beside it."""
+    import onnx
+
+    model = onnx.load(str(model_path))
+    onnx.save_model(
+        model,
+        str(model_path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=_WEIGHTS,
+        size_threshold=1024,
+    )
+
+
 def embedding_dimension(st_model: Any) -> int:
     """The model's output dimension (the method was renamed in sentence-transformers 6)."""
     getter = (
@@ -123,13 +152,17 @@ class OnnxEncoder:
     """Embeds texts with onnxruntime; no torch import.
 
     ``threads`` is onnxruntime's intra-op thread count: one for a single query (too small
-    to split), the machine's cores for document batches."""
+    to split), the machine's cores for document batches. ``light`` skips graph
+    optimization and weight prepacking: the session loads in 0.04 s instead of 0.16 s and
+    a query runs in 19 ms instead of 8 ms, the better trade for a process that embeds one
+    query and exits. The vectors are the same (cosine >= 0.999, tested)."""
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
+    def __init__(self, folder: Path, threads: int = 1, *, light: bool = False) -> None:
         import onnxruntime as ort  # about 0.2 s
         from tokenizers import Tokenizer
 
         meta = json.loads((folder / _META).read_text())
+        self.light = light
         self.dim = int(meta["dim"])
         self._tokenizer = Tokenizer.from_file(str(folder / _TOKENIZER))
         self._tokenizer.enable_truncation(max_length=int(meta["max_length"]))
@@ -137,6 +170,9 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        if light:
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            options.add_session_config_entry("session.disable_prepacking", "1")
         self._session = ort.InferenceSession(
             str(folder / _MODEL), options, providers=["CPUExecutionProvider"]
         )

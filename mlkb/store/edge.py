@@ -28,6 +28,8 @@ _META_FILE = "mlkb-collection.json"
 META_FILE = _META_FILE
 """The file that records a collection's model and marks it complete (written last)."""
 _SHARD = "shard"
+_WAL_MARKER = "6d6c6b62-0000-5000-8000-77616c746169"
+"""A point id no store holds. Deleting it is the smallest operation the WAL records."""
 _EXACT_ONLY = {"item_id", "doc_id", "position"}
 """Fields matched only as filters on their own: no filter-aware HNSW links for them."""
 
@@ -54,6 +56,7 @@ class EdgeStore:
         self._lock = StoreLock(folder)
         self._lock.acquire()
         self._shard: qe.EdgeShard | None = None
+        self._wrote = False
         try:
             if (folder / _SHARD).is_dir() and (folder / _META_FILE).is_file():
                 self._shard = qe.EdgeShard.load(str(folder / _SHARD))
@@ -132,8 +135,10 @@ class EdgeStore:
                 vector[SPARSE] = qe.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
             batch.append(qe.Point(id=p.id, vector=vector, payload=p.payload))
         self.shard.update(qe.UpdateOperation.upsert_points(batch))
+        self._wrote = True
 
     def delete(self, ids: Sequence[str] = (), filters: Filters | None = None) -> None:
+        self._wrote = True
         if ids:
             self.shard.update(qe.UpdateOperation.delete_points(list(ids)))
         if filters is not None and not filters.is_empty():
@@ -211,19 +216,31 @@ class EdgeStore:
 
     def flush(self) -> None:
         if self._shard is not None:
+            self._settle_wal()
             self._shard.flush()
+
+    def _settle_wal(self) -> None:
+        """End the write-ahead log with a tiny operation after writes.
+
+        On load the engine decodes the log from its last acknowledged operation on, and
+        that operation is always the last one written: after a bulk upsert, tens of MB of
+        vectors. Opening a 100k-chunk store took 1.25-1.4 s with an upsert last and
+        0.27-0.35 s with this no-op delete last, which is most of a cold ``mlkb search``."""
+        if self._wrote and self._shard is not None:
+            self._shard.update(qe.UpdateOperation.delete_points([_WAL_MARKER]))
+            self._wrote = False
 
     def release_shard(self) -> None:
         """Flush and close the shard but keep the lock (to replace the folder's files)."""
         if self._shard is not None:
-            self._shard.flush()
+            self.flush()
             self._shard.close()
             self._shard = None
 
     def close(self) -> None:
         try:
             if self._shard is not None:
-                self._shard.flush()
+                self.flush()
                 self._shard.close()
                 self._shard = None
         finally:

@@ -39,9 +39,11 @@ def test_expected_recipe_in_top_3(real_kb: KnowledgeBase, query: str, expected: 
 
 
 def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache) -> None:  # type: ignore[no-untyped-def]
-    """Queries (one-thread session) and document batches (sorted by length, padded per
-    batch, put back in order) through onnxruntime equal sentence-transformers on torch."""
-    from mlkb.embed.model import ModelEmbedder
+    """Queries (the light first-query session and the optimized one) and document batches
+    (sorted by length, padded per batch, put back in order) through onnxruntime equal
+    sentence-transformers on torch."""
+    from mlkb.embed.model import ModelEmbedder, model_cache_dir
+    from mlkb.embed.onnx import OnnxEncoder
     from mlkb.settings import DEFAULT_MODEL
 
     torch_path = ModelEmbedder(
@@ -58,11 +60,30 @@ def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache)
     assert batch.shape == want.shape
     cosines = (batch * want).sum(1) / (np.linalg.norm(batch, axis=1) * np.linalg.norm(want, axis=1))
     assert float(cosines.min()) >= 0.999, cosines.round(4).tolist()
+    export = model_cache_dir(real_model_cache, DEFAULT_MODEL)
+    assert (export / "model.data").is_file()  # weights beside the graph, memory-mapped
+    light, optimized = OnnxEncoder(export, light=True), OnnxEncoder(export)
     for text, row in zip(texts[:4], want[:4], strict=True):
-        got = np.asarray(real_embedder.embed_query(text))
-        assert float(got @ row / (np.linalg.norm(got) * np.linalg.norm(row))) >= 0.999, text
+        for got in (
+            np.asarray(real_embedder.embed_query(text)),
+            light.encode([text])[0],
+            optimized.encode([text])[0],
+        ):
+            assert float(got @ row / (np.linalg.norm(got) * np.linalg.norm(row))) >= 0.999, text
         torch_query = np.asarray(torch_path.embed_query(text))
         assert float(torch_query @ row) >= 0.999, text
+
+
+def test_first_query_runs_light_and_the_next_optimized(real_model_cache) -> None:  # type: ignore[no-untyped-def]
+    from mlkb.embed.model import ModelEmbedder
+    from mlkb.settings import DEFAULT_MODEL
+
+    embedder = ModelEmbedder(DEFAULT_MODEL, real_model_cache)
+    first = np.asarray(embedder.embed_query("feature store"))
+    assert embedder._query_encoder().light
+    second = np.asarray(embedder.embed_query("feature store"))
+    assert not embedder._query_encoder().light
+    assert float(first @ second) >= 0.999
 
 
 def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:

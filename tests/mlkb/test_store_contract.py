@@ -87,6 +87,33 @@ def test_edge_payload_indexes_are_memory_mapped(tmp_path: Path) -> None:
     assert schema["kind"].params.enable_hnsw
 
 
+def test_edge_write_sessions_end_the_wal_with_a_tiny_operation(tmp_path: Path) -> None:
+    """On load the engine decodes the WAL from its acknowledged operation, the last one
+    written. After writes, the store closes with a no-op delete so that operation is not
+    a bulk upsert; sessions that only read write nothing."""
+    import json
+
+    from mlkb.store.edge import EdgeStore
+
+    def acked() -> int:
+        return int(json.loads((tmp_path / "edge/shard/wal/first-index").read_text())["ack_index"])
+
+    store = EdgeStore(tmp_path / "edge")
+    store.create(CollectionMeta(model="fake", dim=32))
+    store.close()
+    created = acked()
+
+    store = EdgeStore(tmp_path / "edge")
+    store.upsert(_points())
+    store.close()
+    assert acked() == created + 2  # the upsert, then the marker
+
+    store = EdgeStore(tmp_path / "edge")
+    assert store.count() == len(TEXTS)  # the marker deletes nothing
+    store.close()
+    assert acked() == created + 2
+
+
 def test_meta_is_recorded(store: Store) -> None:
     meta = store.meta()
     assert meta is not None and (meta.model, meta.dim) == ("fake", 32)
