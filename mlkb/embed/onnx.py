@@ -104,9 +104,7 @@ def export_onnx(st_model: Any, folder: Path) -> None:
         _move_weights_out(tmp / _MODEL)
         st_model.tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER))
         dim = embedding_dimension(st_model)
-        (tmp / _META).write_text(
-            json.dumps({"dim": dim, "max_length": max_len, "format": _FORMAT})
-        )
+        (tmp / _META).write_text(json.dumps({"dim": dim, "max_length": max_len, "format": _FORMAT}))
         encoder = OnnxEncoder(tmp)
         want = st_model.encode(_CHECK_TEXTS, normalize_embeddings=True)
         got = encoder.encode(_CHECK_TEXTS)
