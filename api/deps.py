@@ -1,4 +1,7 @@
-"""FastAPI dependencies as ``Annotated`` aliases: the knowledge base, settings, jobs, keys."""
+"""FastAPI dependencies as ``Annotated`` aliases: the knowledge base, settings, jobs, keys.
+
+They are ``async`` because none of them blocks: FastAPI runs a plain ``def`` dependency in
+its thread pool, a hand-off per dependency and request."""
 
 from __future__ import annotations
 
@@ -20,19 +23,19 @@ _key_header = APIKeyHeader(
 )
 
 
-def get_kb(request: Request) -> KnowledgeBase:
+async def get_kb(request: Request) -> KnowledgeBase:
     """The server's knowledge base."""
     kb: KnowledgeBase = request.app.state.kb
     return kb
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_jobs(request: Request) -> JobRunner:
+async def get_jobs(request: Request) -> JobRunner:
     """The ingest job runner."""
     runner: JobRunner = request.app.state.jobs
     return runner
@@ -44,12 +47,12 @@ JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 ApiKeyDep = Annotated[str | None, Security(_key_header)]
 
 
-def require_read(settings: SettingsDep, key: ApiKeyDep) -> None:
+async def require_read(settings: SettingsDep, key: ApiKeyDep) -> None:
     """Reads pass unless MLKB_API_READ_KEY is set and not matched."""
     check_read(settings, key)
 
 
-def require_write(settings: SettingsDep, key: ApiKeyDep) -> None:
+async def require_write(settings: SettingsDep, key: ApiKeyDep) -> None:
     """Writes need MLKB_API_KEY."""
     check_write(settings, key)
 

@@ -85,6 +85,23 @@ def embedding_text(payload: dict[str, Any]) -> str:
     return head + str(payload.get("text", ""))
 
 
+HIT_FIELDS = (
+    "item_id",
+    "kind",
+    "title",
+    "area",
+    "source",
+    "url",
+    "text",
+    "section",
+    "tags",
+    "position",
+    "recipe.problem",
+)
+"""The payload fields a hit is made of: searches fetch only these (a recipe's point also
+holds the whole recipe, several KB that a hit does not show)."""
+
+
 def hit_from_payload(payload: dict[str, Any], score: float, query_terms: set[str]) -> Hit:
     """A search hit from a point's payload."""
     is_recipe = payload.get("kind") == Kind.recipe.value

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from mlkb.errors import InvalidQuery
-from mlkb.records import hit_from_payload
+from mlkb.records import HIT_FIELDS, hit_from_payload
 from mlkb.schema import Hit, SearchMode, SearchRequest, SearchResult
 from mlkb.store.base import Filters, QueryPlan, Store, StoredPoint
 
@@ -100,6 +100,7 @@ def search(
         sparse_weight=tuning.sparse_weight,
         rrf_k=tuning.rrf_k,
         fusion=tuning.fusion,
+        payload=HIT_FIELDS,
     )
     points = store.query(plan)
     hits = group_hits(points, request.k, set(_TERM.findall(query.lower())))
@@ -129,6 +130,13 @@ def similar_to(store: Store, point: StoredPoint, k: int, filters: Filters = Filt
         return []
     scoped = dataclasses.replace(filters, exclude_item=str(point.payload.get("item_id")))
     fetch = max(k * 4, 20)
-    plan = QueryPlan(dense=point.dense, sparse=None, limit=fetch, prefetch=fetch, filters=scoped)
+    plan = QueryPlan(
+        dense=point.dense,
+        sparse=None,
+        limit=fetch,
+        prefetch=fetch,
+        filters=scoped,
+        payload=HIT_FIELDS,
+    )
     terms = set(_TERM.findall(str(point.payload.get("title", "")).lower()))
     return group_hits(store.query(plan), k, terms)

@@ -86,6 +86,8 @@ class QueryPlan:
     rrf_k: int = 60
     fusion: str = "dbsf"
     """``dbsf`` (distribution-based score fusion, unweighted) or ``rrf`` (weighted)."""
+    payload: Sequence[str] | None = None
+    """The payload fields to return; None returns them all."""
 
 
 class Store(Protocol):
@@ -112,7 +114,7 @@ class Store(Protocol):
         ...
 
     def query(self, plan: QueryPlan) -> list[StoredPoint]:
-        """Points ranked for the plan, best first, with payloads."""
+        """Points ranked for the plan, best first, with the plan's payload fields."""
         ...
 
     def scroll(

@@ -171,10 +171,13 @@ class EdgeStore:
             weights.append(plan.sparse_weight)
         if not prefetches:
             return []
+        payload: Any = (
+            True if plan.payload is None else qe.PayloadSelector.Include(list(plan.payload))
+        )
         if len(prefetches) == 1:
             single = prefetches[0]
             request = qe.QueryRequest(
-                limit=plan.limit, query=single.query, filter=flt, with_payload=True
+                limit=plan.limit, query=single.query, filter=flt, with_payload=payload
             )
         else:
             fusion: Any = (
@@ -183,7 +186,7 @@ class EdgeStore:
                 else qe.Fusion.Rrf(k=plan.rrf_k, weights=weights)
             )
             request = qe.QueryRequest(
-                limit=plan.limit, prefetches=prefetches, query=fusion, with_payload=True
+                limit=plan.limit, prefetches=prefetches, query=fusion, with_payload=payload
             )
         return [_point(r) for r in self.shard.query(request)]
 

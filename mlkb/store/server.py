@@ -153,6 +153,7 @@ class ServerStore:
             weights.append(plan.sparse_weight)
         if not prefetches:
             return []
+        payload: Any = True if plan.payload is None else list(plan.payload)
         if len(prefetches) == 1:
             only = prefetches[0]
             response = self.client.query_points(
@@ -161,7 +162,7 @@ class ServerStore:
                 using=only.using,
                 limit=plan.limit,
                 query_filter=flt,
-                with_payload=True,
+                with_payload=payload,
             )
         else:
             response = self.client.query_points(
@@ -173,7 +174,7 @@ class ServerStore:
                     else m.RrfQuery(rrf=m.Rrf(k=plan.rrf_k, weights=weights))
                 ),
                 limit=plan.limit,
-                with_payload=True,
+                with_payload=payload,
             )
         return [_point(p) for p in response.points]
 

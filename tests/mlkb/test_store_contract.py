@@ -40,6 +40,8 @@ def _points() -> list[StoredPoint]:
             payload["area"] = area
         if kind != "recipe":
             payload["doc_id"] = key
+        else:
+            payload["recipe"] = {"problem": f"how to {text}", "solution": "long text " * 50}
         out.append(
             StoredPoint(
                 id=point_id(key),
@@ -140,6 +142,22 @@ def test_hybrid_query_ranks_the_matching_point_first(store: Store, fusion: str) 
     ranked = store.query(plan)
     assert ranked[0].payload["item_id"] == "a"
     assert ranked[0].score >= ranked[-1].score
+
+
+@pytest.mark.parametrize("hybrid", [True, False])
+def test_query_returns_only_the_planned_payload_fields(store: Store, hybrid: bool) -> None:
+    text = "drift pricing population stability"
+    plan = QueryPlan(
+        dense=EMB.embed_query(text),
+        sparse=bm25_query(text) if hybrid else None,
+        limit=4,
+        prefetch=10,
+        payload=("item_id", "recipe.problem", "tags"),
+    )
+    ranked = store.query(plan)
+    want = {"item_id": "a", "tags": ["drift"], "recipe": {"problem": "how to " + TEXTS["a"][3]}}
+    assert ranked[0].payload == want
+    assert all(set(p.payload) <= {"item_id", "tags", "recipe"} for p in ranked)
 
 
 def test_dense_only_and_sparse_only(store: Store) -> None:
