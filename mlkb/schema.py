@@ -11,34 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from mlkb.vocab import Area as Area
+from mlkb.vocab import Kind as Kind
+from mlkb.vocab import SearchMode as SearchMode
+
 SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
 Scalar = str | int | float | bool
-
-
-class Area(StrEnum):
-    """The areas a recipe belongs to."""
-
-    data = "data"
-    features = "features"
-    training = "training"
-    evaluation = "evaluation"
-    optimization = "optimization"
-    serving = "serving"
-    monitoring = "monitoring"
-    mlops = "mlops"
-    responsible_ai = "responsible-ai"
-    llm = "llm"
-
-
-class Kind(StrEnum):
-    """What an item in the knowledge base is."""
-
-    recipe = "recipe"
-    paper = "paper"
-    model_card = "model_card"
-    guide = "guide"
-    note = "note"
 
 
 class _Strict(BaseModel):
@@ -139,14 +118,6 @@ class Chunk(BaseModel):
     text: str
     start: int
     end: int
-
-
-class SearchMode(StrEnum):
-    """How the query is matched."""
-
-    hybrid = "hybrid"
-    dense = "dense"
-    sparse = "sparse"
 
 
 class SearchRequest(_Strict):

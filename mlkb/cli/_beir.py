@@ -8,8 +8,8 @@ from pathlib import Path
 
 from mlkb.cli._common import err_console
 from mlkb.evaluate import EvalReport, evaluate, kb_retriever, load_beir
-from mlkb.schema import SearchMode
 from mlkb.settings import Settings
+from mlkb.vocab import SearchMode
 
 
 def beir_reports(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mlkb.cli._common import console, open_kb, print_json, settings
-from mlkb.schema import SearchMode
+from mlkb.vocab import SearchMode
 
 
 def eval_(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mlkb.cli._common import console, err_console, open_kb, print_json
-from mlkb.schema import Area
+from mlkb.vocab import Area
 
 app = typer.Typer(
     help="Curated recipes: add, validate, list, remove, and a template.", no_args_is_help=True

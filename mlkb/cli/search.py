@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mlkb.cli._common import open_kb, print_json
-from mlkb.schema import Area, Kind, SearchMode
+from mlkb.vocab import Area, Kind, SearchMode
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 KOpt = Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Number of hits.")]
