@@ -3,8 +3,8 @@
 The model is exported to ONNX once (with torch, the first time it is needed) and cached
 under ``MLKB_HOME/models``. After that, neither a search nor an ingest imports torch
 (``import torch`` alone costs about 1.5 s; onnxruntime 0.2 s): queries run on a one-thread
-session, document batches on a session with a thread per core, sorted by length (1.1-1.4x
-the speed of sentence-transformers on the same texts, 2 cores; see bench/README.md).
+session, document batches on one one-thread session per core in parallel, sorted by
+length (see bench/README.md for the speed against sentence-transformers).
 Either path falls back to sentence-transformers when its setting says so
 (``MLKB_ONNX_QUERY``, ``MLKB_ONNX_DOCUMENTS``), e.g. to embed documents on a GPU.
 """
@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from mlkb.embed.onnx import OnnxEncoder
 
 _PACKAGED = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
-_ONNX_BATCH = 16
-"""Texts per onnxruntime run: on 2 cores, batches of 8-16 similar-length texts ran faster
-than 32 or 64."""
+_ONNX_BATCH = 4
+"""Texts per onnxruntime run, one run per core at a time: on 2 cores, batches of 2-4
+similar-length texts ran 1.2x faster than 8 or 16 (see OnnxEncoder)."""
 
 
 def resolve_model_path(name: str) -> str:
@@ -126,7 +126,7 @@ class ModelEmbedder:
         if self._onnx_batch is None:
             from mlkb.embed.onnx import OnnxEncoder
 
-            self._onnx_batch = OnnxEncoder(self._exported(), threads=min(os.cpu_count() or 1, 8))
+            self._onnx_batch = OnnxEncoder(self._exported(), workers=min(os.cpu_count() or 1, 8))
         return self._onnx_batch
 
     def embed_documents(self, texts: Sequence[str]) -> Matrix:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -149,14 +150,18 @@ def embedding_dimension(st_model: Any) -> int:
 class OnnxEncoder:
     """Embeds texts with onnxruntime; no torch import.
 
-    ``threads`` is onnxruntime's intra-op thread count: one for a single query (too small
-    to split), the machine's cores for document batches. ``light`` skips graph
-    optimization and weight prepacking: the session loads in 0.04 s instead of 0.16 s and
-    a query runs in 19 ms instead of 8 ms, the better trade for a process that embeds one
-    query and exits. The vectors are the same (cosine >= 0.999, tested)."""
+    ``workers`` sessions of one thread each: a query needs one (too small to split across
+    threads); document batches run on one per core, in parallel, since onnxruntime lets go
+    of the GIL while it runs. On 2 cores, two one-thread sessions on batches of 4 embedded
+    192 SciFact abstracts in 10.0 s, against 12.6 s for one two-thread session on batches
+    of 16: small batches stay in cache and no thread waits on another within a batch.
+    ``light`` skips graph optimization and weight prepacking: the session loads in 0.04 s
+    instead of 0.16 s and a query runs in 19 ms instead of 8 ms, the better trade for a
+    process that embeds one query and exits. The vectors are the same (cosine >= 0.999,
+    tested)."""
 
-    def __init__(self, folder: Path, threads: int = 1, *, light: bool = False) -> None:
-        import onnxruntime as ort  # about 0.2 s
+    def __init__(self, folder: Path, workers: int = 1, *, light: bool = False) -> None:
+        import onnxruntime as ort  # about 0.1 s
         from tokenizers import Tokenizer
 
         meta = json.loads((folder / _META).read_text())
@@ -166,31 +171,42 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(max_length=int(meta["max_length"]))
         self._tokenizer.no_padding()  # each batch is padded to its own longest text
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.log_severity_level = 3
         if light:
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             options.add_session_config_entry("session.disable_prepacking", "1")
-        self._session = ort.InferenceSession(
-            str(folder / _MODEL), options, providers=["CPUExecutionProvider"]
-        )
+        self._sessions = [
+            ort.InferenceSession(str(folder / _MODEL), options, providers=["CPUExecutionProvider"])
+            for _ in range(max(1, workers))
+        ]
 
     def encode(self, texts: list[str]) -> Matrix:
         """Embed texts as one batch to normalized vectors, shape (len(texts), dim)."""
-        return self._run(self._tokenizer.encode_batch(texts))
+        return self._run(self._tokenizer.encode_batch(texts), self._sessions[0])
 
     def encode_many(self, texts: list[str], batch_size: int) -> Matrix:
-        """Embed many texts in batches of similar length, so little time goes to padding;
-        the vectors come back in the order of ``texts``."""
+        """Embed many texts in batches of similar length, so little time goes to padding,
+        spread over the sessions; the vectors come back in the order of ``texts``."""
         encodings = self._tokenizer.encode_batch(texts)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            out[rows] = self._run([encodings[i] for i in rows])
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        workers = min(len(self._sessions), len(batches))
+
+        def work(worker: int) -> None:
+            # Interleaved batches: each worker gets short and long texts alike.
+            for rows in batches[worker::workers]:
+                out[rows] = self._run([encodings[i] for i in rows], self._sessions[worker])
+
+        if workers <= 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(work, range(workers)))
         return out
 
-    def _run(self, encodings: list[Any]) -> Matrix:
+    def _run(self, encodings: list[Any], session: Any) -> Matrix:
         width = max(len(e.ids) for e in encodings)
         feeds = {
             name: np.zeros((len(encodings), width), dtype=np.int64)
@@ -201,5 +217,5 @@ class OnnxEncoder:
             feeds["input_ids"][row, :n] = e.ids
             feeds["attention_mask"][row, :n] = e.attention_mask
             feeds["token_type_ids"][row, :n] = e.type_ids
-        out = self._session.run(["embedding"], feeds)[0]
+        out = session.run(["embedding"], feeds)[0]
         return np.asarray(out, dtype=np.float32)
