@@ -72,8 +72,11 @@ def startup_notes(settings: Settings, host: str) -> list[str]:
 
 
 def warm_up(kb: KnowledgeBase) -> None:
-    """Load the query model and touch the store, so the first request is fast."""
-    kb.search(SearchRequest(query="warm up the query path", k=1))
+    """Load the query model and touch the store, so the first request is fast. Twice: the
+    first query of a process runs on a light ONNX session, the second builds the optimized
+    one a server keeps."""
+    for _ in range(2):
+        kb.search(SearchRequest(query="warm up the query path", k=1))
 
 
 def serve(
