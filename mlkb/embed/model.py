@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,7 +70,8 @@ class ModelEmbedder:
         self._onnx_documents = onnx_documents
         self._st: Any = None
         self._onnx: OnnxEncoder | None = None
-        self._queries = 0
+        self._queried = False
+        self._onnx_lock = threading.Lock()
         self._onnx_batch: OnnxEncoder | None = None
         self._dim: int | None = None
 
@@ -116,11 +118,17 @@ class ModelEmbedder:
         return self._cache
 
     def _query_encoder(self, *, optimized: bool = False) -> OnnxEncoder:
-        from mlkb.embed.onnx import OnnxEncoder
+        """The query session: a light one until ``optimized`` is asked for, then the
+        optimized one for good. Built once even when server threads ask together."""
+        encoder = self._onnx
+        if encoder is not None and not (optimized and encoder.light):
+            return encoder
+        with self._onnx_lock:
+            if self._onnx is None or (optimized and self._onnx.light):
+                from mlkb.embed.onnx import OnnxEncoder
 
-        if self._onnx is None or optimized:
-            self._onnx = OnnxEncoder(self._exported(), light=not optimized)
-        return self._onnx
+                self._onnx = OnnxEncoder(self._exported(), light=not optimized)
+            return self._onnx
 
     def _batch_encoder(self) -> OnnxEncoder:
         if self._onnx_batch is None:
@@ -147,8 +155,8 @@ class ModelEmbedder:
         if self._onnx_query:
             # The first query runs on a light session (fast to load, slower to run); a
             # process that asks again, such as a server or the TUI, gets the optimized one.
-            self._queries += 1
-            encoder = self._query_encoder(optimized=self._queries == 2)
+            encoder = self._query_encoder(optimized=self._queried)
+            self._queried = True
             return [float(x) for x in encoder.encode([text])[0]]
         vector = self._sentence_transformer().encode(
             [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False

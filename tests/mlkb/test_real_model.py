@@ -86,6 +86,22 @@ def test_first_query_runs_light_and_the_next_optimized(real_model_cache) -> None
     assert float(first @ second) >= 0.999
 
 
+def test_query_sessions_under_concurrent_queries(real_model_cache) -> None:  # type: ignore[no-untyped-def]
+    """Server threads asking at once: every answer is the same vector, and the embedder
+    ends on the optimized session."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlkb.embed.model import ModelEmbedder
+    from mlkb.settings import DEFAULT_MODEL
+
+    embedder = ModelEmbedder(DEFAULT_MODEL, real_model_cache)
+    with ThreadPoolExecutor(8) as pool:
+        vectors = list(pool.map(lambda _: embedder.embed_query("data leakage"), range(24)))
+    first = np.asarray(vectors[0])
+    assert min(float(np.asarray(v) @ first) for v in vectors) >= 0.999
+    assert not embedder._query_encoder().light
+
+
 def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:
     from mlkb.schema import Document
 
