@@ -7,9 +7,12 @@ nor transformers. The export is verified against sentence-transformers before it
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ _META = "mlkb-onnx.json"
 _FORMAT = 2
 """Export layout: 2 keeps the weights in ``model.data`` beside the graph, which
 onnxruntime memory-maps instead of parsing them out of one 90 MB protobuf (a session
-loaded in 0.16 s instead of 0.36-0.41 s). Older exports are redone on first use."""
+loaded in 0.16 s instead of 0.36-0.41 s). Older exports are upgraded on first use."""
 _CHECK_TEXTS = [
     "drift detection for a pricing model",
     "How do I quantize BERT to INT8 without losing accuracy?",
@@ -34,15 +37,63 @@ _CHECK_TEXTS = [
 ]
 
 
-def is_exported(folder: Path) -> bool:
-    """True when ``folder`` holds a complete, verified export in the current layout."""
-    if not ((folder / _META).is_file() and (folder / _MODEL).is_file()):
-        return False
+def _meta(folder: Path) -> dict[str, Any] | None:
+    """An export's meta file, or None when it is missing or unreadable."""
     try:
         meta = json.loads((folder / _META).read_text())
-    except ValueError:
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def is_exported(folder: Path) -> bool:
+    """True when ``folder`` holds a complete, verified export in the current layout."""
+    meta = _meta(folder)
+    return (
+        meta is not None
+        and meta.get("format") == _FORMAT
+        and (folder / _MODEL).is_file()
+        and (folder / _WEIGHTS).is_file()
+    )
+
+
+@contextlib.contextmanager
+def export_lock(folder: Path) -> Iterator[None]:
+    """One process at a time makes or upgrades an export; the others wait, then use it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def upgrade_export(folder: Path) -> bool:
+    """Move the weights of an older export (all in ``model.onnx``) into ``model.data``,
+    without torch; False when ``folder`` holds no export to upgrade. Call it under
+    ``export_lock``."""
+    meta = _meta(folder)
+    if meta is None or meta.get("format") == _FORMAT or not (folder / _MODEL).is_file():
         return False
-    return meta.get("format") == _FORMAT and (folder / _WEIGHTS).is_file()
+    tmp = Path(tempfile.mkdtemp(prefix=".upgrade-", dir=folder.parent))
+    try:
+        shutil.copy2(folder / _MODEL, tmp / _MODEL)
+        shutil.copy2(folder / _TOKENIZER, tmp / _TOKENIZER)
+        _move_weights_out(tmp / _MODEL)
+        (tmp / _META).write_text(json.dumps({**meta, "format": _FORMAT}))
+        _put_in_place(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return True
+
+
+def _put_in_place(tmp: Path, folder: Path) -> None:
+    """Replace ``folder`` with the finished export in ``tmp``."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    tmp.rename(folder)
 
 
 def export_onnx(st_model: Any, folder: Path) -> None:
@@ -115,9 +166,7 @@ def export_onnx(st_model: Any, folder: Path) -> None:
                 f"ONNX export differs from the model (cosine {cos.min():.4f}); "
                 "set MLKB_ONNX_QUERY=false and MLKB_ONNX_DOCUMENTS=false to embed with torch"
             )
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
+        _put_in_place(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

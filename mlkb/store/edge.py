@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from mlkb.store.base import (
 )
 from mlkb.store.lock import StoreLock
 
+_log = logging.getLogger("mlkb")
 _META_FILE = "mlkb-collection.json"
 META_FILE = _META_FILE
 """The file that records a collection's model and marks it complete (written last)."""
@@ -228,10 +230,16 @@ class EdgeStore:
         On load the engine decodes the log from its last acknowledged operation on, and
         that operation is always the last one written: after a bulk upsert, tens of MB of
         vectors. Opening a 100k-chunk store took 1.25-1.4 s with an upsert last and
-        0.27-0.35 s with this no-op delete last, which is most of a cold ``mlkb search``."""
+        0.27-0.35 s with this no-op delete last, which is most of a cold ``mlkb search``.
+        A process killed after writing leaves the slow open until the store's next write
+        session. The marker only buys speed, so a failure to write it never stops the
+        flush and close that follow."""
         if self._wrote and self._shard is not None:
-            self._shard.update(qe.UpdateOperation.delete_points([_WAL_MARKER]))
             self._wrote = False
+            try:
+                self._shard.update(qe.UpdateOperation.delete_points([_WAL_MARKER]))
+            except Exception as exc:  # qdrant_edge raises plain Exception
+                _log.warning("could not end the store's write-ahead log with a marker: %s", exc)
 
     def release_shard(self) -> None:
         """Flush and close the shard but keep the lock (to replace the folder's files)."""

@@ -86,6 +86,45 @@ def test_first_query_runs_light_and_the_next_optimized(real_model_cache) -> None
     assert float(first @ second) >= 0.999
 
 
+def test_an_older_export_is_upgraded_without_torch(
+    tmp_path: Path, real_embedder, real_model_cache
+) -> None:  # type: ignore[no-untyped-def]
+    """An export with its weights inside model.onnx (the first layout) moves them to
+    model.data in place, in a process that never imports torch, with the same vectors."""
+    import shutil
+
+    import onnx
+
+    from mlkb.embed.model import model_cache_dir
+    from mlkb.settings import DEFAULT_MODEL
+
+    want = np.asarray(real_embedder.embed_query("feature store"))
+    current = model_cache_dir(real_model_cache, DEFAULT_MODEL)
+    old = model_cache_dir(tmp_path / "models", DEFAULT_MODEL)
+    old.mkdir(parents=True)
+    onnx.save_model(onnx.load(str(current / "model.onnx")), str(old / "model.onnx"))
+    shutil.copy2(current / "tokenizer.json", old / "tokenizer.json")
+    meta = json.loads((current / "mlkb-onnx.json").read_text())
+    del meta["format"]
+    (old / "mlkb-onnx.json").write_text(json.dumps(meta))
+    assert not (old / "model.data").exists()
+
+    code = (
+        "import sys, json; from pathlib import Path; from mlkb.embed.model import ModelEmbedder; "
+        f"e = ModelEmbedder({DEFAULT_MODEL!r}, Path({str(tmp_path / 'models')!r})); "
+        "v = e.embed_query('feature store'); "
+        "print(json.dumps({'v': v, 'torch': 'torch' in sys.modules}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    data = json.loads(out.stdout)
+    assert data["torch"] is False
+    assert (old / "model.data").is_file()
+    assert json.loads((old / "mlkb-onnx.json").read_text())["format"] == 2
+    assert float(np.asarray(data["v"]) @ want) >= 0.999
+
+
 def test_query_sessions_under_concurrent_queries(real_model_cache) -> None:  # type: ignore[no-untyped-def]
     """Server threads asking at once: every answer is the same vector, and the embedder
     ends on the optimized session."""
