@@ -9,6 +9,9 @@ deterministic fake embedder at 384 dimensions (``MLKB_EMBED_MODEL=fake:384``, th
 model's width), plus the seeded recipes; building 100k chunks with the real model would take
 most of an hour on 2 cores and measure the embedder, not the API. Queries are embedded by the
 same fake embedder, so what is measured is HTTP + validation + hybrid search + JSON.
+``--real-model-home DIR`` measures an existing store built with the real model instead
+(``cold_search.py`` builds one: the seeds plus synthetic chunks), so each query also runs
+through the ONNX model.
 
 Baseline, in the same run: the same queries through ``KnowledgeBase.search`` in-process
 (sequentially for latency, with the same number of threads for throughput). The ratio
@@ -213,11 +216,25 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--small", action="store_true", help="5k chunks, 300 requests")
+    parser.add_argument(
+        "--real-model-home",
+        type=Path,
+        default=None,
+        help="measure an existing MLKB_HOME built with the real model (e.g. cold_search's "
+        "store) instead of the synthetic one: queries then go through the ONNX model",
+    )
     args = parser.parse_args()
     if args.small:
         args.chunks, args.requests = 5_000, 300
-    home = args.cache.resolve() / f"home-{args.chunks}"
-    build_store(home, args.chunks)
+    if args.real_model_home is not None:
+        global MODEL
+        from mlkb.settings import DEFAULT_MODEL
+
+        MODEL = DEFAULT_MODEL
+        home = args.real_model_home.resolve()
+    else:
+        home = args.cache.resolve() / f"home-{args.chunks}"
+        build_store(home, args.chunks)
     base = baseline(home, args.requests, args.threads)
     served = api(home, args.requests, args.threads)
     print(
