@@ -62,16 +62,16 @@ QUERIES = [
 ]
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, model: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLKB_")}
-    env.update({"MLKB_HOME": str(home), "MLKB_EMBED_MODEL": MODEL, "HF_HUB_OFFLINE": "1"})
+    env.update({"MLKB_HOME": str(home), "MLKB_EMBED_MODEL": model, "HF_HUB_OFFLINE": "1"})
     return env
 
 
-def _settings(home: Path):  # type: ignore[no-untyped-def]
+def _settings(home: Path, model: str = MODEL):  # type: ignore[no-untyped-def]
     from mlkb import Settings
 
-    return Settings(home=home, embed_model=MODEL, api_url=None, qdrant_url=None)
+    return Settings(home=home, embed_model=model, api_url=None, qdrant_url=None)
 
 
 def build_store(home: Path, chunks: int) -> None:
@@ -136,11 +136,13 @@ def _load(call: Callable[[str], None], requests: int, threads: int) -> dict[str,
     return _summary(latencies, time.perf_counter() - started)
 
 
-def baseline(home: Path, requests: int, threads: int) -> dict[str, dict[str, float]]:
+def baseline(
+    home: Path, requests: int, threads: int, model: str = MODEL
+) -> dict[str, dict[str, float]]:
     """The same searches through KnowledgeBase in this process."""
     from mlkb import KnowledgeBase, SearchRequest
 
-    kb = KnowledgeBase(_settings(home), seed=False)
+    kb = KnowledgeBase(_settings(home, model), seed=False)
     try:
 
         def call(q: str) -> None:
@@ -158,13 +160,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def api(home: Path, requests: int, threads: int) -> dict[str, dict[str, float]]:
+def api(home: Path, requests: int, threads: int, model: str = MODEL) -> dict[str, dict[str, float]]:
     """Start ``mlkb serve`` on 127.0.0.1 and run the same searches over HTTP."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlkb.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=_env(home),
+        env=_env(home, model),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
@@ -226,17 +228,17 @@ def main() -> None:
     args = parser.parse_args()
     if args.small:
         args.chunks, args.requests = 5_000, 300
+    model = MODEL
     if args.real_model_home is not None:
-        global MODEL
         from mlkb.settings import DEFAULT_MODEL
 
-        MODEL = DEFAULT_MODEL
+        model = DEFAULT_MODEL
         home = args.real_model_home.resolve()
     else:
         home = args.cache.resolve() / f"home-{args.chunks}"
         build_store(home, args.chunks)
-    base = baseline(home, args.requests, args.threads)
-    served = api(home, args.requests, args.threads)
+    base = baseline(home, args.requests, args.threads, model)
+    served = api(home, args.requests, args.threads, model)
     print(
         f"\n{args.chunks:,} chunks, {args.requests} requests per run, "
         f"{args.threads} client threads, {os.cpu_count()} CPUs"

@@ -2,9 +2,10 @@
 
 The model is exported to ONNX once (with torch, the first time it is needed) and cached
 under ``MLKB_HOME/models``. After that, neither a search nor an ingest imports torch
-(``import torch`` alone costs about 1.5 s; onnxruntime 0.2 s): queries run on a one-thread
-session, document batches on one one-thread session per core in parallel, sorted by
-length (see bench/README.md for the speed against sentence-transformers).
+(``import torch`` alone costs about 1.5 s; onnxruntime 0.1 s): a process's first query
+runs on a light session, later ones on an optimized two-thread session, and document
+batches on one one-thread session per core in parallel, sorted by length (see
+bench/README.md for the speed against sentence-transformers).
 Either path falls back to sentence-transformers when its setting says so
 (``MLKB_ONNX_QUERY``, ``MLKB_ONNX_DOCUMENTS``), e.g. to embed documents on a GPU.
 """

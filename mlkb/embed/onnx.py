@@ -76,24 +76,28 @@ def upgrade_export(folder: Path) -> bool:
     meta = _meta(folder)
     if meta is None or meta.get("format") == _FORMAT or not (folder / _MODEL).is_file():
         return False
-    tmp = Path(tempfile.mkdtemp(prefix=".upgrade-", dir=folder.parent))
-    try:
+    with _staged(folder) as tmp:
         shutil.copy2(folder / _MODEL, tmp / _MODEL)
         shutil.copy2(folder / _TOKENIZER, tmp / _TOKENIZER)
         _move_weights_out(tmp / _MODEL)
         (tmp / _META).write_text(json.dumps({**meta, "format": _FORMAT}))
-        _put_in_place(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return True
 
 
-def _put_in_place(tmp: Path, folder: Path) -> None:
-    """Replace ``folder`` with the finished export in ``tmp``."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    tmp.rename(folder)
+@contextlib.contextmanager
+def _staged(folder: Path) -> Iterator[Path]:
+    """A temporary folder beside ``folder`` that replaces it when the block succeeds; on
+    an error ``folder`` is left as it was."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        yield tmp
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def export_onnx(st_model: Any, folder: Path) -> None:
@@ -126,9 +130,7 @@ def export_onnx(st_model: Any, folder: Path) -> None:
                 emb = torch.nn.functional.normalize(emb, p=2, dim=1)
             return emb
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
-    try:
+    with _staged(folder) as tmp:
         wrapper = _Wrapper().eval()
         enc = st_model.tokenizer(["hello world"], return_tensors="pt")
         ids = enc["input_ids"]
@@ -166,10 +168,6 @@ def export_onnx(st_model: Any, folder: Path) -> None:
                 f"ONNX export differs from the model (cosine {cos.min():.4f}); "
                 "set MLKB_ONNX_QUERY=false and MLKB_ONNX_DOCUMENTS=false to embed with torch"
             )
-        _put_in_place(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _move_weights_out(model_path: Path) -> None:

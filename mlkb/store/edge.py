@@ -234,10 +234,10 @@ class EdgeStore:
         A process killed after writing leaves the slow open until the store's next write
         session. The marker only buys speed, so a failure to write it never stops the
         flush and close that follow."""
-        if self._wrote and self._shard is not None:
+        if self._wrote:
             self._wrote = False
             try:
-                self._shard.update(qe.UpdateOperation.delete_points([_WAL_MARKER]))
+                self.shard.update(qe.UpdateOperation.delete_points([_WAL_MARKER]))
             except Exception as exc:  # qdrant_edge raises plain Exception
                 _log.warning("could not end the store's write-ahead log with a marker: %s", exc)
 
@@ -250,10 +250,7 @@ class EdgeStore:
 
     def close(self) -> None:
         try:
-            if self._shard is not None:
-                self.flush()
-                self._shard.close()
-                self._shard = None
+            self.release_shard()
         finally:
             self._lock.release()
 
