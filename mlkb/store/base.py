@@ -87,7 +87,7 @@ class QueryPlan:
     fusion: str = "dbsf"
     """``dbsf`` (distribution-based score fusion, unweighted) or ``rrf`` (weighted)."""
     payload: Sequence[str] | None = None
-    """The payload fields to return; None returns them all."""
+    """The payload fields to return; None returns them all, an empty tuple none."""
 
 
 class Store(Protocol):
@@ -109,8 +109,11 @@ class Store(Protocol):
         """Delete points by id and/or by filter."""
         ...
 
-    def retrieve(self, ids: Sequence[str], *, vectors: bool = False) -> list[StoredPoint]:
-        """Points by id, in no particular order; unknown ids are skipped."""
+    def retrieve(
+        self, ids: Sequence[str], *, vectors: bool = False, payload: Sequence[str] | None = None
+    ) -> list[StoredPoint]:
+        """Points by id, in no particular order; unknown ids are skipped. ``payload`` selects
+        the fields to return, as in a query plan."""
         ...
 
     def query(self, plan: QueryPlan) -> list[StoredPoint]:

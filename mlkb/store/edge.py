@@ -147,10 +147,14 @@ class EdgeStore:
             self.shard.update(qe.UpdateOperation.delete_points_by_filter(_filter(filters)))
 
     # -- reads ------------------------------------------------------------------------
-    def retrieve(self, ids: Sequence[str], *, vectors: bool = False) -> list[StoredPoint]:
+    def retrieve(
+        self, ids: Sequence[str], *, vectors: bool = False, payload: Sequence[str] | None = None
+    ) -> list[StoredPoint]:
         if not ids:
             return []
-        records = self.shard.retrieve(list(ids), with_payload=True, with_vector=vectors)
+        records = self.shard.retrieve(
+            list(ids), with_payload=_payload_selector(payload), with_vector=vectors
+        )
         return [_point(r) for r in records]
 
     def query(self, plan: QueryPlan) -> list[StoredPoint]:
@@ -173,9 +177,7 @@ class EdgeStore:
             weights.append(plan.sparse_weight)
         if not prefetches:
             return []
-        payload: Any = (
-            True if plan.payload is None else qe.PayloadSelector.Include(list(plan.payload))
-        )
+        payload = _payload_selector(plan.payload)
         if len(prefetches) == 1:
             single = prefetches[0]
             request = qe.QueryRequest(
@@ -253,6 +255,14 @@ class EdgeStore:
             self.release_shard()
         finally:
             self._lock.release()
+
+
+def _payload_selector(fields: Sequence[str] | None) -> Any:
+    """All fields (None), none (empty), or these. The engine decodes a point's whole stored
+    payload for any selection, so asking for no fields is what saves the read."""
+    if fields is None:
+        return True
+    return qe.PayloadSelector.Include(list(fields)) if fields else False
 
 
 def _filter(f: Filters) -> qe.Filter:

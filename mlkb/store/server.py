@@ -131,11 +131,16 @@ class ServerStore:
                 self.collection, m.FilterSelector(filter=_filter(filters)), wait=True
             )
 
-    def retrieve(self, ids: Sequence[str], *, vectors: bool = False) -> list[StoredPoint]:
+    def retrieve(
+        self, ids: Sequence[str], *, vectors: bool = False, payload: Sequence[str] | None = None
+    ) -> list[StoredPoint]:
         if not ids:
             return []
         records = self.client.retrieve(
-            self.collection, list(ids), with_payload=True, with_vectors=vectors
+            self.collection,
+            list(ids),
+            with_payload=_payload_selector(payload),
+            with_vectors=vectors,
         )
         return [_point(r) for r in records]
 
@@ -153,7 +158,7 @@ class ServerStore:
             weights.append(plan.sparse_weight)
         if not prefetches:
             return []
-        payload: Any = True if plan.payload is None else list(plan.payload)
+        payload = _payload_selector(plan.payload)
         if len(prefetches) == 1:
             only = prefetches[0]
             response = self.client.query_points(
@@ -210,6 +215,13 @@ class ServerStore:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _payload_selector(fields: Sequence[str] | None) -> Any:
+    """All fields (None), none (empty), or these."""
+    if fields is None:
+        return True
+    return list(fields) if fields else False
 
 
 def _filter(f: Filters) -> m.Filter:

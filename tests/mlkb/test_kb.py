@@ -16,7 +16,10 @@ from mlkb import (
 )
 from mlkb.embed.fake import FakeEmbedder
 from mlkb.schema import AddStatus, DocumentView, Kind, Recipe, normalize_text
+from mlkb.embed.sparse import bm25_query
+from mlkb.search import SearchTuning
 from mlkb.seeds import shipped_recipes
+from mlkb.store.base import QueryPlan
 from tests.mlkb.helpers import make_document, make_recipe
 
 
@@ -93,6 +96,40 @@ def test_document_hits_are_grouped_and_filterable(empty_kb: KnowledgeBase) -> No
     assert {h.kind for h in only_guides} == {Kind.guide}
     by_source = empty_kb.search(SearchRequest(query="drift", source=["file"])).hits
     assert {h.source for h in by_source} == {"file"}
+
+
+def test_grouping_reads_payloads_in_windows_and_matches_grouping_every_candidate(
+    empty_kb: KnowledgeBase,
+) -> None:
+    # Documents of many chunks on one theme: the best candidates repeat items, so the
+    # first window of payloads cannot fill k and later windows must.
+    for n in range(6):
+        text = "".join(
+            f"Batching requests on GPU {n} raises utilisation, step {i} cuts latency. "
+            for i in range(60)
+        )
+        empty_kb.add_document(make_document(f"file:notes/gpu-{n}.md", text=text))
+    request = SearchRequest(query="batching GPU requests utilisation latency", k=4)
+    hits = empty_kb.search(request).hits
+
+    plan = QueryPlan(
+        dense=empty_kb.embedder.embed_query(request.query),
+        sparse=bm25_query(request.query),
+        limit=max(request.k * SearchTuning().overfetch, 20),
+        prefetch=SearchTuning().prefetch,
+        sparse_weight=SearchTuning().sparse_weight,
+    )
+    ranked = empty_kb.store.query(plan)  # every candidate with its whole payload
+    items = [str(p.payload["item_id"]) for p in ranked]
+    assert len(items) > len(set(items[:4])) < 4  # the first window alone is short
+    expected, seen = [], set()
+    for point, item in zip(ranked, items, strict=True):
+        if item not in seen:
+            seen.add(item)
+            expected.append((item, point.payload["position"], round(point.score, 6)))
+    got = [(h.id, h.chunk, round(h.score, 6)) for h in hits]
+    assert got == expected[:4]
+    assert len(got) >= 3
 
 
 def test_similar_excludes_the_item_itself(fake_kb: KnowledgeBase) -> None:

@@ -160,6 +160,21 @@ def test_query_returns_only_the_planned_payload_fields(store: Store, hybrid: boo
     assert all(set(p.payload) <= {"item_id", "tags", "recipe"} for p in ranked)
 
 
+def test_query_without_payload_then_retrieve_the_fields(store: Store) -> None:
+    text = "drift pricing population stability"
+    full = store.query(QueryPlan(dense=EMB.embed_query(text), sparse=None, limit=4, prefetch=10))
+    bare = store.query(
+        QueryPlan(dense=EMB.embed_query(text), sparse=None, limit=4, prefetch=10, payload=())
+    )
+    assert [p.id for p in bare] == [p.id for p in full]
+    assert [p.score for p in bare] == pytest.approx([p.score for p in full], abs=1e-6)
+    assert all(p.payload == {} for p in bare)
+    got = store.retrieve([p.id for p in bare[:2]], payload=("item_id", "recipe.problem"))
+    want = {p.id: {"item_id": p.payload["item_id"]} for p in full[:2]}
+    want[point_id("a")]["recipe"] = {"problem": "how to " + TEXTS["a"][3]}
+    assert {p.id: p.payload for p in got} == want
+
+
 def test_dense_only_and_sparse_only(store: Store) -> None:
     dense = store.query(
         QueryPlan(dense=EMB.embed_query(TEXTS["d"][3]), sparse=None, limit=1, prefetch=10)
