@@ -49,10 +49,9 @@ WRITE_AUTH_ERRORS: dict[int | str, dict[str, object]] = {
 
 
 # -- search -----------------------------------------------------------------------------
-class SearchIn(_In):
-    """A search: what you are trying to solve, and optional filters."""
+class SearchOptions(_In):
+    """What a search takes besides the query, in a JSON body or as query parameters."""
 
-    query: str = Field(description="The problem in your own words.", examples=["drift in pricing"])
     k: int = Field(default=10, ge=1, le=100, description="Number of hits.")
     kind: list[Kind] = Field(default_factory=list, description="Only these kinds.")
     area: list[Area] = Field(default_factory=list, description="Only recipes in these areas.")
@@ -61,6 +60,21 @@ class SearchIn(_In):
     published_from: dt.date | None = Field(default=None, description="Published on or after.")
     published_to: dt.date | None = Field(default=None, description="Published on or before.")
     mode: SearchMode = Field(default=SearchMode.hybrid, description="hybrid, dense or sparse.")
+
+
+class SearchIn(SearchOptions):
+    """A search: what you are trying to solve, and optional filters."""
+
+    query: str = Field(description="The problem in your own words.", examples=["drift in pricing"])
+
+
+class SearchParams(SearchOptions):
+    """``GET /v1/search``'s query parameters: the body's fields, with the query as ``q``.
+    Unknown parameters are ignored, as URLs often carry extra ones."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(description="The problem in your own words.", examples=["drift in pricing"])
 
 
 class HitOut(BaseModel):

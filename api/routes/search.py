@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from api.deps import KBDep, ReadAccess
-from api.schemas import ErrorOut, SearchIn, SearchOut
-from mlkb.schema import Area, Kind, SearchMode, SearchRequest
+from api.schemas import ErrorOut, SearchIn, SearchOptions, SearchOut, SearchParams
+from mlkb.schema import Area, Kind, SearchRequest
 from mlkb.store.base import Filters
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[ReadAccess])
@@ -34,43 +33,21 @@ def _json(out: SearchOut) -> Response:
     return Response(out.model_dump_json(), media_type="application/json")
 
 
-def _run(kb: KBDep, body: SearchIn) -> Response:
-    request = SearchRequest.model_validate(body.model_dump())
-    return _json(SearchOut.of(kb.search(request)))
+def _run(kb: KBDep, query: str, options: SearchOptions) -> Response:
+    fields = options.model_dump(exclude={"query", "q"})
+    return _json(SearchOut.of(kb.search(SearchRequest.model_validate({**fields, "query": query}))))
 
 
 @router.post("/search", response_model=SearchOut, responses=ERRORS)
 def search_post(kb: KBDep, body: SearchIn) -> Response:
     """Find recipes and documents about a problem (filters in the JSON body)."""
-    return _run(kb, body)
+    return _run(kb, body.query, body)
 
 
 @router.get("/search", response_model=SearchOut, responses=ERRORS)
-def search_get(
-    kb: KBDep,
-    q: Annotated[str, Query(description="The problem in your own words.")],
-    kind: KindQ = [],  # noqa: B006 - FastAPI copies defaults
-    area: AreaQ = [],  # noqa: B006
-    source: SourceQ = [],  # noqa: B006
-    tag: TagQ = [],  # noqa: B006
-    k: KQ = 10,
-    mode: SearchMode = SearchMode.hybrid,
-    published_from: dt.date | None = None,
-    published_to: dt.date | None = None,
-) -> Response:
+def search_get(kb: KBDep, params: Annotated[SearchParams, Query()]) -> Response:
     """Find recipes and documents about a problem (filters as query parameters)."""
-    body = SearchIn(
-        query=q,
-        k=k,
-        kind=kind,
-        area=area,
-        source=source,
-        tag=tag,
-        mode=mode,
-        published_from=published_from,
-        published_to=published_to,
-    )
-    return _run(kb, body)
+    return _run(kb, params.q, params)
 
 
 @router.get(
