@@ -95,7 +95,11 @@ class ServerStore:
             self.client.delete_collection(self.collection)
         self.client.create_collection(
             self.collection,
-            vectors_config={DENSE: m.VectorParams(size=meta.dim, distance=m.Distance.COSINE)},
+            vectors_config={  # float16, as in the embedded store (see EdgeStore.create)
+                DENSE: m.VectorParams(
+                    size=meta.dim, distance=m.Distance.COSINE, datatype=m.Datatype.FLOAT16
+                )
+            },
             sparse_vectors_config={SPARSE: m.SparseVectorParams(modifier=m.Modifier.IDF)},
             metadata={
                 "model": meta.model,

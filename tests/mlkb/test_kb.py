@@ -15,8 +15,8 @@ from mlkb import (
     StoreLocked,
 )
 from mlkb.embed.fake import FakeEmbedder
-from mlkb.schema import AddStatus, DocumentView, Kind, Recipe, normalize_text
 from mlkb.embed.sparse import bm25_query
+from mlkb.schema import AddStatus, DocumentView, Kind, Recipe, normalize_text
 from mlkb.search import SearchTuning
 from mlkb.seeds import shipped_recipes
 from mlkb.store.base import QueryPlan

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mlkb.embed.fake import FakeEmbedder
@@ -87,6 +88,29 @@ def test_edge_payload_indexes_are_memory_mapped(tmp_path: Path) -> None:
     assert all(index.params.on_disk for index in schema.values())
     assert not schema["doc_id"].params.enable_hnsw
     assert schema["kind"].params.enable_hnsw
+
+
+def test_dense_vectors_are_stored_as_float16(tmp_path: Path) -> None:
+    from qdrant_client import models as m
+
+    from mlkb.store.edge import EdgeStore
+    from mlkb.store.server import ServerStore, connect
+
+    edge = EdgeStore(tmp_path / "edge")
+    edge.create(CollectionMeta(model="fake", dim=32))
+    point = _points()[0]
+    edge.upsert([point])
+    got = np.asarray(edge.retrieve([point.id], vectors=True)[0].dense, dtype=np.float32)
+    edge.close()
+    want = np.asarray(point.dense, dtype=np.float32)
+    assert np.array_equal(got.astype(np.float16).astype(np.float32), got)  # f16 values
+    assert not np.array_equal(want.astype(np.float16).astype(np.float32), want)
+    assert float(got @ want / np.linalg.norm(got) / np.linalg.norm(want)) > 0.9999
+
+    server = ServerStore(connect(":memory:", None), "f16")
+    server.create(CollectionMeta(model="fake", dim=32))
+    params = server.client.get_collection("f16").config.params.vectors
+    assert isinstance(params, dict) and params["dense"].datatype == m.Datatype.FLOAT16
 
 
 def test_edge_write_sessions_end_the_wal_with_a_tiny_operation(tmp_path: Path) -> None:
