@@ -114,15 +114,15 @@ def best_per_item(
 ) -> list[Hit]:
     """Best point per item (a document yields one hit, from its best chunk), top k.
 
-    ``ranked`` carries ids and scores only. Payloads are read best first, as many points
-    at a time as hits are still missing, so a search reads about k payloads rather than
-    all of its candidates': at 100k chunks that is 5.4 ms a search instead of 6.9 ms."""
+    ``ranked`` carries ids and scores only: the engine reads a point's stored payload whole
+    for any field, so ranking without payloads and reading the hit fields of the k best
+    points costs less than reading them for every candidate. When chunks of one item
+    leave the first k short, the rest of the candidates are read in one more call."""
     seen: set[str] = set()
     hits: list[Hit] = []
-    start = 0
-    while start < len(ranked) and len(hits) < k:
-        window = ranked[start : start + k - len(hits)]
-        start += len(window)
+    for window in (ranked[:k], ranked[k:]):
+        if len(hits) == k or not window:
+            break
         found = {
             p.id: p.payload for p in store.retrieve([p.id for p in window], payload=HIT_FIELDS)
         }
@@ -132,6 +132,8 @@ def best_per_item(
                 continue
             seen.add(str(payload.get("item_id")))
             hits.append(hit_from_payload(payload, point.score, query_terms))
+            if len(hits) == k:
+                break
     return hits
 
 

@@ -17,7 +17,6 @@ from mlkb import (
 from mlkb.embed.fake import FakeEmbedder
 from mlkb.embed.sparse import bm25_query
 from mlkb.schema import AddStatus, DocumentView, Kind, Recipe, normalize_text
-from mlkb.search import SearchTuning
 from mlkb.seeds import shipped_recipes
 from mlkb.store.base import QueryPlan
 from tests.mlkb.helpers import make_document, make_recipe
@@ -115,13 +114,14 @@ def test_grouping_reads_payloads_in_windows_and_matches_grouping_every_candidate
     plan = QueryPlan(
         dense=empty_kb.embedder.embed_query(request.query),
         sparse=bm25_query(request.query),
-        limit=max(request.k * SearchTuning().overfetch, 20),
-        prefetch=SearchTuning().prefetch,
-        sparse_weight=SearchTuning().sparse_weight,
+        limit=max(request.k * empty_kb.tuning.overfetch, 20),
+        prefetch=empty_kb.tuning.prefetch,
+        sparse_weight=empty_kb.tuning.sparse_weight,
     )
     ranked = empty_kb.store.query(plan)  # every candidate with its whole payload
     items = [str(p.payload["item_id"]) for p in ranked]
-    assert len(items) > len(set(items[:4])) < 4  # the first window alone is short
+    assert len(set(items[:4])) < 4  # the first window alone cannot fill k
+    assert len(set(items)) > len(set(items[:4]))  # the later candidates can
     expected, seen = [], set()
     for point, item in zip(ranked, items, strict=True):
         if item not in seen:
