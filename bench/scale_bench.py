@@ -1,10 +1,11 @@
 """Embedded store at scale: search p50/p99, recall@10 against exact search, memory, disk.
 
 For each size (default 10k, 100k, 1M) a Qdrant Edge store is built with mlkb's own
-collection settings (EdgeStore.create: HNSW m=16, ef_construct=128, cosine) from synthetic
-384-d vectors clustered around 2,000 topic centres (see bench/_common.py), each point with a
-BM25 vector and a ~60-word payload. Queries are perturbed stored vectors. The baseline is
-exact (brute-force) search on the same store in the same run.
+collection settings (EdgeStore.create: HNSW m=16, ef_construct=128, cosine, float16
+vectors) from synthetic 384-d vectors clustered around 2,000 topic centres (see
+bench/_common.py), each point with a BM25 vector and a ~60-word payload. Queries are
+perturbed stored vectors. The baseline is exact (brute-force) search on the same store in
+the same run. A store already holding the requested number of points is reused as it is.
 
     python bench/scale_bench.py --sizes 10000 100000 1000000 --dir /tmp/mlkb-scale
 """
