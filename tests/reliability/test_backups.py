@@ -75,7 +75,16 @@ def test_export_import_round_trip_is_exact(
     done = cli("import", str(tmp_path / "all.jsonl"))
     assert done.code == 0, done.err
     assert ("vectors reused" in done.out) is carry_vectors
-    assert _everything(other) == filled
+    _assert_same_store(_everything(other), filled)
+
+
+def _assert_same_store(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """Payloads and BM25 vectors equal; dense vectors equal to float16 precision (the
+    store keeps float16 and normalizes what it is given, which can move the last bit)."""
+    assert got.keys() == want.keys()
+    for key, (payload, dense, sparse) in want.items():
+        assert got[key][0] == payload and got[key][2] == sparse
+        assert got[key][1] == pytest.approx(dense, abs=5e-4)
 
 
 def test_snapshot_round_trip_and_overwrite_guard(
