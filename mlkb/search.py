@@ -117,7 +117,8 @@ def best_per_item(
     ``ranked`` carries ids and scores only: the engine reads a point's stored payload whole
     for any field, so ranking without payloads and reading the hit fields of the k best
     points costs less than reading them for every candidate. When chunks of one item
-    leave the first k short, the rest of the candidates are read in one more call."""
+    leave the first k short, the rest of the candidates are read in one more call. A write
+    landing between the query and the read shows in the hit's fields, not in its rank."""
     seen: set[str] = set()
     hits: list[Hit] = []
     for window in (ranked[:k], ranked[k:]):
