@@ -36,6 +36,10 @@ class SearchTuning:
     overfetch: int = 4
     """Fused candidates fetched per requested hit, so grouping chunks by item still fills k."""
 
+    def candidates(self, k: int) -> int:
+        """How many fused candidates a search for ``k`` hits ranks."""
+        return max(k * self.overfetch, 20)
+
 
 def validate_query(query: str, max_chars: int) -> str:
     """The stripped query, or InvalidQuery when it is empty or too long."""
@@ -89,7 +93,7 @@ def search(
     from mlkb.embed.sparse import bm25_query
 
     sparse = bm25_query(query) if mode is not SearchMode.dense else None
-    fetch = max(request.k * tuning.overfetch, 20)
+    fetch = tuning.candidates(request.k)
     plan = QueryPlan(
         dense=dense,
         sparse=sparse,
@@ -128,10 +132,13 @@ def best_per_item(
             p.id: p.payload for p in store.retrieve([p.id for p in window], payload=HIT_FIELDS)
         }
         for point in window:
-            payload = found.get(point.id)  # None when deleted since the query ran
-            if payload is None or str(payload.get("item_id")) in seen:
+            payload = found.get(point.id)
+            if payload is None:  # deleted since the query ran
                 continue
-            seen.add(str(payload.get("item_id")))
+            item = str(payload.get("item_id"))
+            if item in seen:
+                continue
+            seen.add(item)
             hits.append(hit_from_payload(payload, point.score, query_terms))
             if len(hits) == k:
                 break
@@ -143,7 +150,7 @@ def similar_to(store: Store, point: StoredPoint, k: int, filters: Filters = Filt
     if point.dense is None:
         return []
     scoped = dataclasses.replace(filters, exclude_item=str(point.payload.get("item_id")))
-    fetch = max(k * 4, 20)
+    fetch = SearchTuning().candidates(k)
     plan = QueryPlan(
         dense=point.dense,
         sparse=None,

@@ -97,11 +97,11 @@ def test_document_hits_are_grouped_and_filterable(empty_kb: KnowledgeBase) -> No
     assert {h.source for h in by_source} == {"file"}
 
 
-def test_grouping_reads_payloads_in_windows_and_matches_grouping_every_candidate(
+def test_grouping_reads_payloads_in_two_calls_and_matches_grouping_every_candidate(
     empty_kb: KnowledgeBase,
 ) -> None:
     # Documents of many chunks on one theme: the best candidates repeat items, so the
-    # first window of payloads cannot fill k and later windows must.
+    # payloads of the k best cannot fill k and the second read must.
     for n in range(6):
         text = "".join(
             f"Batching requests on GPU {n} raises utilisation, step {i} cuts latency. "
@@ -114,7 +114,7 @@ def test_grouping_reads_payloads_in_windows_and_matches_grouping_every_candidate
     plan = QueryPlan(
         dense=empty_kb.embedder.embed_query(request.query),
         sparse=bm25_query(request.query),
-        limit=max(request.k * empty_kb.tuning.overfetch, 20),
+        limit=empty_kb.tuning.candidates(request.k),
         prefetch=empty_kb.tuning.prefetch,
         sparse_weight=empty_kb.tuning.sparse_weight,
     )

@@ -59,7 +59,7 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("carry_vectors", [True, False])
-def test_export_import_round_trip_is_exact(
+def test_export_import_round_trip_keeps_everything(
     filled: dict[str, Any],
     cli,
     tmp_path: Path,
