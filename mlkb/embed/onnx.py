@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from mlkb.errors import ConfigError
 
 _MODEL = "model.onnx"
 _WEIGHTS = "model.data"
+_TRACED = "traced.onnx"
 _TOKENIZER = "tokenizer.json"
 _META = "mlkb-onnx.json"
 _FORMAT = 2
@@ -101,7 +103,12 @@ def _staged(folder: Path) -> Iterator[Path]:
 
 
 def export_onnx(st_model: Any, folder: Path) -> None:
-    """Export a sentence-transformers model (transformer + pooling + normalize) to ONNX."""
+    """Export a sentence-transformers model (transformer + pooling + normalize) to ONNX.
+
+    A BERT-family model is traced with eager attention and its graph rewritten with
+    onnxruntime's fused operators (Attention, SkipLayerNormalization, BiasGelu), which run
+    faster on CPU. The fused graph is kept when it matches the model, else the traced one
+    when that does; else the export fails and nothing is kept."""
     import warnings
 
     import torch  # heavy, export only
@@ -138,12 +145,12 @@ def export_onnx(st_model: Any, folder: Path) -> None:
         types = enc.get("token_type_ids", torch.zeros_like(ids))
         # Tracing warns about shape-dependent branches it freezes; the check below
         # compares the export with the model, so they are noise here.
-        with torch.no_grad(), warnings.catch_warnings():
+        with torch.no_grad(), warnings.catch_warnings(), _eager_attention(transformer):
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 wrapper,
                 (ids, mask, types),
-                str(tmp / _MODEL),
+                str(tmp / _TRACED),
                 input_names=["input_ids", "attention_mask", "token_type_ids"],
                 output_names=["embedding"],
                 dynamic_axes={
@@ -155,34 +162,100 @@ def export_onnx(st_model: Any, folder: Path) -> None:
                 opset_version=17,
                 dynamo=False,
             )
-        _move_weights_out(tmp / _MODEL)
         st_model.tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER))
-        dim = embedding_dimension(st_model)
-        (tmp / _META).write_text(json.dumps({"dim": dim, "max_length": max_len, "format": _FORMAT}))
-        encoder = OnnxEncoder(tmp)
         want = st_model.encode(_CHECK_TEXTS, normalize_embeddings=True)
-        got = encoder.encode(_CHECK_TEXTS)
-        cos = (want * got).sum(1) / (np.linalg.norm(want, axis=1) * np.linalg.norm(got, axis=1))
-        if float(cos.min()) < 0.999:
-            raise ConfigError(
-                f"ONNX export differs from the model (cosine {cos.min():.4f}); "
-                "set MLKB_ONNX_QUERY=false and MLKB_ONNX_DOCUMENTS=false to embed with torch"
-            )
+        meta = {"dim": embedding_dimension(st_model), "max_length": max_len, "format": _FORMAT}
+        fused = _fused_graph(tmp / _TRACED, transformer.config)
+        cos = 0.0
+        for graph in (fused, _load_graph(tmp / _TRACED)):
+            if graph is None:
+                continue
+            _save_graph(graph, tmp / _MODEL)
+            (tmp / _META).write_text(json.dumps({**meta, "fused": graph is fused}))
+            got = OnnxEncoder(tmp).encode(_CHECK_TEXTS)
+            norms = np.linalg.norm(want, axis=1) * np.linalg.norm(got, axis=1)
+            cos = float(((want * got).sum(1) / norms).min())
+            if cos >= 0.999:
+                (tmp / _TRACED).unlink()
+                return
+        raise ConfigError(
+            f"ONNX export differs from the model (cosine {cos:.4f}); "
+            "set MLKB_ONNX_QUERY=false and MLKB_ONNX_DOCUMENTS=false to embed with torch"
+        )
 
 
-def _move_weights_out(model_path: Path) -> None:
-    """Rewrite an ONNX file with its weights in one external file beside it."""
+@contextlib.contextmanager
+def _eager_attention(transformer: Any) -> Iterator[None]:
+    """Trace attention as plain matmuls and softmax, the pattern onnxruntime fuses; the
+    default (scaled_dot_product_attention) exports as a graph it cannot fuse. Models
+    without ``set_attn_implementation`` (older transformers) are traced as they are."""
+    switch = getattr(transformer, "set_attn_implementation", None)
+    before = getattr(transformer.config, "_attn_implementation", None)
+    if switch is None or before in (None, "eager"):
+        yield
+        return
+    try:
+        switch("eager")
+    except (ValueError, ImportError):  # the model has no eager path
+        yield
+        return
+    try:
+        yield
+    finally:
+        switch(before)
+
+
+_FUSABLE = ("bert", "roberta", "xlm-roberta")
+"""Model types whose encoder layers onnxruntime's BERT optimizer knows."""
+
+
+def _fused_graph(path: Path, config: Any) -> Any | None:
+    """The graph at ``path`` with onnxruntime's fused transformer operators, or None when
+    the model is not of a fusable type or no attention could be fused. For all-MiniLM-L6-v2: 6
+    Attention, 12 SkipLayerNormalization, 6 BiasGelu and one EmbedLayerNormalization, the
+    graph's nodes fall from 700 to 60; documents embed 5-10% faster and a short query on
+    a light session runs in 10-13 ms instead of 15-30 ms."""
+    heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
+    if getattr(config, "model_type", None) not in _FUSABLE or not heads or not hidden:
+        return None
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+    except ImportError:
+        return None
+    logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)  # per-pattern notes
+    # opt_level=0: the fusions only; onnxruntime applies its own when a session loads.
+    optimized = optimize_model(
+        str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0
+    )
+    if not optimized.get_fused_operator_statistics().get("Attention"):
+        return None
+    return optimized.model
+
+
+def _load_graph(path: Path) -> Any:
     import onnx
 
-    model = onnx.load(str(model_path))
+    return onnx.load(str(path))
+
+
+def _save_graph(graph: Any, path: Path) -> None:
+    """Write an ONNX graph with its weights in one external file beside it."""
+    import onnx
+
+    (path.parent / _WEIGHTS).unlink(missing_ok=True)  # onnx appends to an existing file
     onnx.save_model(
-        model,
-        str(model_path),
+        graph,
+        str(path),
         save_as_external_data=True,
         all_tensors_to_one_file=True,
         location=_WEIGHTS,
         size_threshold=1024,
     )
+
+
+def _move_weights_out(model_path: Path) -> None:
+    """Rewrite an ONNX file with its weights in one external file beside it."""
+    _save_graph(_load_graph(model_path), model_path)
 
 
 def embedding_dimension(st_model: Any) -> int:

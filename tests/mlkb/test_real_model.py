@@ -62,6 +62,7 @@ def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache)
     assert float(cosines.min()) >= 0.999, cosines.round(4).tolist()
     export = model_cache_dir(real_model_cache, DEFAULT_MODEL)
     assert (export / "model.data").is_file()  # weights beside the graph, memory-mapped
+    assert json.loads((export / "mlkb-onnx.json").read_text())["fused"] is True
     light, optimized = OnnxEncoder(export, light=True), OnnxEncoder(export)
     for text, row in zip(texts[:4], want[:4], strict=True):
         for got in (
@@ -72,6 +73,62 @@ def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache)
             assert float(got @ row / (np.linalg.norm(got) * np.linalg.norm(row))) >= 0.999, text
         torch_query = np.asarray(torch_path.embed_query(text))
         assert float(torch_query @ row) >= 0.999, text
+
+
+def test_the_export_runs_onnxruntime_fused_operators(real_embedder, real_model_cache) -> None:  # type: ignore[no-untyped-def]
+    """The kept graph is the fused one: attention, skip-layer-norm and GELU as single
+    operators, in a fraction of the traced graph's nodes."""
+    import collections
+
+    import onnx
+
+    from mlkb.embed.model import model_cache_dir
+    from mlkb.settings import DEFAULT_MODEL
+
+    real_embedder.embed_query("feature store")  # makes the export
+    export = model_cache_dir(real_model_cache, DEFAULT_MODEL)
+    graph = onnx.load(str(export / "model.onnx"), load_external_data=False).graph
+    ops = collections.Counter(node.op_type for node in graph.node)
+    assert ops["Attention"] == 6 and ops["SkipLayerNormalization"] == 12, ops
+    assert ops["Softmax"] == 0 and len(graph.node) < 100, ops
+
+
+def test_a_fused_graph_unlike_the_model_is_not_kept(
+    tmp_path: Path, real_embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """When the fused graph's vectors differ from the model's, the export keeps the traced
+    graph, which matches."""
+    import onnx
+    from onnx import numpy_helper
+
+    from mlkb.embed import onnx as onnx_export
+
+    fuse = onnx_export._fused_graph
+
+    def off_by_noise(path: Path, config: object) -> object:
+        graph = fuse(path, config)
+        table = max(graph.graph.initializer, key=lambda t: int(np.prod(t.dims)))
+        noisy = numpy_helper.to_array(table) + np.random.default_rng(0).normal(
+            0, 0.5, size=tuple(table.dims)
+        ).astype(np.float32)
+        table.CopyFrom(numpy_helper.from_array(noisy, table.name))
+        return graph
+
+    monkeypatch.setattr(onnx_export, "_fused_graph", off_by_noise)
+    folder = tmp_path / "export"
+    onnx_export.export_onnx(real_embedder._sentence_transformer(), folder)
+    assert json.loads((folder / "mlkb-onnx.json").read_text())["fused"] is False
+    graph = onnx.load(str(folder / "model.onnx"), load_external_data=False).graph
+    assert not any(node.op_type == "Attention" for node in graph.node)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "mlkb-onnx.json",
+        "model.data",
+        "model.onnx",
+        "tokenizer.json",
+    ]
+    want = np.asarray(real_embedder.embed_query("feature store"))
+    got = onnx_export.OnnxEncoder(folder).encode(["feature store"])[0]
+    assert float(got @ want) >= 0.999
 
 
 def test_first_query_runs_light_and_the_next_optimized(real_model_cache) -> None:  # type: ignore[no-untyped-def]
