@@ -223,10 +223,13 @@ def _fused_graph(path: Path, config: Any) -> Any | None:
     except ImportError:
         return None
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)  # per-pattern notes
-    # opt_level=0: the fusions only; onnxruntime applies its own when a session loads.
-    optimized = optimize_model(
-        str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0
-    )
+    try:
+        # opt_level=0: the fusions only; onnxruntime applies its own when a session loads.
+        optimized = optimize_model(
+            str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0
+        )
+    except Exception:  # an optional rewrite: the traced graph still works
+        return None
     if not optimized.get_fused_operator_statistics().get("Attention"):
         return None
     return optimized.model
