@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -93,30 +94,46 @@ def test_the_export_runs_onnxruntime_fused_operators(real_embedder, real_model_c
     assert ops["Softmax"] == 0 and len(graph.node) < 100, ops
 
 
-def test_a_fused_graph_unlike_the_model_is_not_kept(
-    tmp_path: Path, real_embedder, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    """When the fused graph's vectors differ from the model's, the export keeps the traced
-    graph, which matches."""
-    import onnx
+def _off_by_noise(graph: Any) -> None:
+    """Noise on the largest weight (the word-piece table): vectors unlike the model's."""
     from onnx import numpy_helper
+
+    table = max(graph.graph.initializer, key=lambda t: int(np.prod(t.dims)))
+    noise = np.random.default_rng(0).normal(0, 0.5, size=tuple(table.dims))
+    noisy = numpy_helper.to_array(table) + noise.astype(np.float32)
+    table.CopyFrom(numpy_helper.from_array(noisy, table.name))
+
+
+def _unrunnable(graph: Any) -> None:
+    """An operator onnxruntime does not know: the session fails to load."""
+    graph.graph.node[0].op_type = "NoSuchOperator"
+
+
+@pytest.mark.parametrize("spoil", [_off_by_noise, _unrunnable])
+def test_a_fused_graph_that_fails_its_check_is_not_kept(
+    tmp_path: Path, real_embedder, monkeypatch: pytest.MonkeyPatch, spoil
+) -> None:  # type: ignore[no-untyped-def]
+    """When the fused graph's vectors differ from the model's, or onnxruntime cannot run
+    it, the export keeps the traced graph, which matches the model; nothing else is left
+    in the folder and the model's attention is put back as it was."""
+    import onnx
 
     from mlkb.embed import onnx as onnx_export
 
     fuse = onnx_export._fused_graph
 
-    def off_by_noise(path: Path, config: object) -> object:
+    def spoiled(path: Path, config: object) -> object:
         graph = fuse(path, config)
-        table = max(graph.graph.initializer, key=lambda t: int(np.prod(t.dims)))
-        noisy = numpy_helper.to_array(table) + np.random.default_rng(0).normal(
-            0, 0.5, size=tuple(table.dims)
-        ).astype(np.float32)
-        table.CopyFrom(numpy_helper.from_array(noisy, table.name))
+        spoil(graph)
         return graph
 
-    monkeypatch.setattr(onnx_export, "_fused_graph", off_by_noise)
+    monkeypatch.setattr(onnx_export, "_fused_graph", spoiled)
+    st = real_embedder._sentence_transformer()
+    attention = st[0].auto_model.config._attn_implementation
     folder = tmp_path / "export"
-    onnx_export.export_onnx(real_embedder._sentence_transformer(), folder)
+    onnx_export.export_onnx(st, folder)
+
+    assert st[0].auto_model.config._attn_implementation == attention
     assert json.loads((folder / "mlkb-onnx.json").read_text())["fused"] is False
     graph = onnx.load(str(folder / "model.onnx"), load_external_data=False).graph
     assert not any(node.op_type == "Attention" for node in graph.node)
@@ -126,9 +143,11 @@ def test_a_fused_graph_unlike_the_model_is_not_kept(
         "model.onnx",
         "tokenizer.json",
     ]
-    want = np.asarray(real_embedder.embed_query("feature store"))
-    got = onnx_export.OnnxEncoder(folder).encode(["feature store"])[0]
-    assert float(got @ want) >= 0.999
+    assert (folder / "model.data").stat().st_size < 100_000_000  # one graph's weights
+    texts = ["A much longer text " * 60, "feature store", "drift detection for pricing"]
+    want = st.encode(texts, normalize_embeddings=True)
+    got = onnx_export.OnnxEncoder(folder).encode(texts)
+    assert float((want * got).sum(1).min()) >= 0.999
 
 
 def test_first_query_runs_light_and_the_next_optimized(real_model_cache) -> None:  # type: ignore[no-untyped-def]
