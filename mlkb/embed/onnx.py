@@ -247,7 +247,10 @@ def _fused_graph(path: Path, config: Any) -> Any | None:
         logging.disable(logging.NOTSET)
     if not optimized.get_fused_operator_statistics().get("Attention"):
         return None
-    return optimized.model
+    graph = optimized.model
+    if not any(o.domain == "com.microsoft" for o in graph.opset_import):
+        graph.opset_import.add(domain="com.microsoft", version=1)  # the fused operators'
+    return graph
 
 
 def _load_graph(path: Path) -> Any:

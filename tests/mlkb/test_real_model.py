@@ -92,6 +92,7 @@ def test_the_export_runs_onnxruntime_fused_operators(real_embedder, real_model_c
     ops = collections.Counter(node.op_type for node in graph.node)
     assert ops["Attention"] == 6 and ops["SkipLayerNormalization"] == 12, ops
     assert ops["Softmax"] == 0 and len(graph.node) < 100, ops
+    onnx.checker.check_model(str(export / "model.onnx"))  # a valid model for other tools too
 
 
 def _off_by_noise(graph: Any) -> None:
