@@ -118,6 +118,7 @@ def export_onnx(st_model: Any, folder: Path) -> None:
     mode = (getattr(pooling, "pooling_mode_cls_token", False) and "cls") or "mean"
     normalize = any(type(m).__name__ == "Normalize" for m in st_model)
     max_len = int(getattr(st_model, "max_seq_length", 256) or 256)
+    fusable = getattr(transformer.config, "model_type", None) in _FUSABLE
 
     class _Wrapper(torch.nn.Module):
         def __init__(self) -> None:
@@ -145,7 +146,8 @@ def export_onnx(st_model: Any, folder: Path) -> None:
         types = enc.get("token_type_ids", torch.zeros_like(ids))
         # Tracing warns about shape-dependent branches it freezes; the check below
         # compares the export with the model, so they are noise here.
-        with torch.no_grad(), warnings.catch_warnings(), _eager_attention(transformer):
+        eager = _eager_attention(transformer) if fusable else contextlib.nullcontext()
+        with torch.no_grad(), warnings.catch_warnings(), eager:
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 wrapper,
@@ -165,14 +167,12 @@ def export_onnx(st_model: Any, folder: Path) -> None:
         st_model.tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER))
         want = st_model.encode(_CHECK_TEXTS, normalize_embeddings=True)
         meta = {"dim": embedding_dimension(st_model), "max_length": max_len, "format": _FORMAT}
-        fused = _fused_graph(tmp / _TRACED, transformer.config)
+        fused = _fused_graph(tmp / _TRACED, transformer.config) if fusable else None
         kept = False
         if fused is not None:
             _write_export(fused, tmp, {**meta, "fused": True})
-            try:
+            with contextlib.suppress(Exception):  # onnxruntime may reject the rewritten graph
                 kept = _min_cosine(tmp, want) >= 0.999
-            except Exception:  # onnxruntime rejects the rewritten graph
-                kept = False
         if not kept:
             _write_export(_load_graph(tmp / _TRACED), tmp, {**meta, "fused": False})
             cos = _min_cosine(tmp, want)
@@ -199,14 +199,13 @@ def _min_cosine(folder: Path, want: Matrix) -> float:
 
 @contextlib.contextmanager
 def _eager_attention(transformer: Any) -> Iterator[None]:
-    """For a model onnxruntime can fuse, trace attention as plain matmuls and softmax, the
-    pattern it fuses; transformers' default, scaled_dot_product_attention, exports as a
-    graph it cannot fuse. Without ``set_attn_implementation`` (older transformers) the
-    model is traced as it is."""
+    """Trace attention as plain matmuls and softmax, the pattern onnxruntime fuses;
+    transformers' default, scaled_dot_product_attention, exports as a graph it cannot
+    fuse. Without ``set_attn_implementation`` (older transformers) the model is traced as
+    it is."""
     switch = getattr(transformer, "set_attn_implementation", None)
     before = getattr(transformer.config, "_attn_implementation", None)
-    fusable = getattr(transformer.config, "model_type", None) in _FUSABLE
-    if switch is None or not fusable or before in (None, "eager"):
+    if switch is None or before in (None, "eager"):
         yield
         return
     try:
@@ -225,11 +224,11 @@ _FUSABLE = ("bert", "roberta", "xlm-roberta")
 
 
 def _fused_graph(path: Path, config: Any) -> Any | None:
-    """The graph at ``path`` with onnxruntime's fused transformer operators, or None when
-    the model is not of a fusable type or no attention could be fused. all-MiniLM-L6-v2
+    """The graph at ``path`` of a ``_FUSABLE`` model with onnxruntime's fused transformer
+    operators, or None when no attention could be fused. all-MiniLM-L6-v2
     falls from about 700 nodes to 60 (speed-ups in bench/README.md, Ingest)."""
     heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
-    if getattr(config, "model_type", None) not in _FUSABLE or not heads or not hidden:
+    if not heads or not hidden:
         return None
     try:
         from onnxruntime.transformers.optimizer import optimize_model
