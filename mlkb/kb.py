@@ -58,9 +58,12 @@ class KnowledgeBase:
         embedder: DenseEmbedder | None = None,
         check_model: bool = True,
         seed: bool | None = None,
+        prepare_query: bool = False,
     ) -> None:
         self.settings = settings or Settings()
         self.embedder = embedder or make_embedder(self.settings)
+        if prepare_query:  # a process about to search: load the model while the store opens
+            self.embedder.prepare_query()
         self.store = store or open_store(self.settings)
         self.tuning = SearchTuning()
         words = self.settings.chunk_words

@@ -16,14 +16,14 @@ class CliResult:
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
-    """``mlkb ARGS`` through ``mlkb.cli.main``, exactly as the console script runs it."""
-    from mlkb.cli import main
+    """``mlkb ARGS`` through ``mlkb.cli.run``, as the console script runs it (less its exit)."""
+    from mlkb.cli import run
 
     argv = sys.argv
     sys.argv = ["mlkb", *args]
     code = 0
     try:
-        main()
+        run()
     except SystemExit as exc:
         code = int(exc.code or 0)
     finally:

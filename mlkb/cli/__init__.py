@@ -7,7 +7,12 @@ Exit codes: 0 success; 1 bad input (unknown id, invalid recipe, empty query);
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import sys
+import threading
+from typing import NoReturn
 
 # pydantic looks for plugins through every installed distribution's entry points on first
 # use (about 0.2 s); mlkb uses none.
@@ -41,8 +46,8 @@ def _register_wings() -> None:
 _register_wings()
 
 
-def main() -> None:
-    """Entry point of the ``mlkb`` console script."""
+def run() -> None:
+    """Run the command named by ``sys.argv``; ends with ``SystemExit`` as click does."""
     from mlkb.errors import MlkbError
 
     # Click handles usage errors (exit 2) and typer.Exit; mlkb's own errors pass through it.
@@ -52,3 +57,33 @@ def main() -> None:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+
+
+def main() -> None:
+    """Entry point of the ``mlkb`` console script."""
+    try:
+        run()
+    except SystemExit as exc:
+        _exit(exc.code)
+    _exit(0)
+
+
+def _exit(code: str | int | None) -> NoReturn:
+    """Leave the process without tearing the interpreter down object by object.
+
+    When a command returns, its store is closed and its output written; a normal exit then
+    frees every module's objects one at a time (pydantic's and typing's caches), 0.12-0.2 s
+    of a cold ``mlkb search``. atexit handlers still run, and a process with threads still
+    running (other than daemons) exits the normal way, so nothing they do is cut short."""
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`... | head -1`)
+            stream.flush()
+    if not isinstance(code, str):
+        os._exit(code or 0)
+    sys.stderr.write(code + "\n")
+    sys.stderr.flush()
+    os._exit(1)

@@ -51,8 +51,11 @@ def _log_to_stderr() -> None:
 
 
 @contextmanager
-def open_kb(*, check_model: bool = True, local_only: bool = False) -> Iterator[Any]:
-    """The knowledge base: through a running ``mlkb serve`` when there is one, else the store."""
+def open_kb(
+    *, check_model: bool = True, local_only: bool = False, to_search: bool = False
+) -> Iterator[Any]:
+    """The knowledge base: through a running ``mlkb serve`` when there is one, else the store.
+    ``to_search``: the command will embed a query, so its model loads while the store opens."""
     _log_to_stderr()
     cfg = settings()
     if not local_only:
@@ -66,7 +69,7 @@ def open_kb(*, check_model: bool = True, local_only: bool = False) -> Iterator[A
             return
     from mlkb.kb import KnowledgeBase
 
-    kb = KnowledgeBase(cfg, check_model=check_model)
+    kb = KnowledgeBase(cfg, check_model=check_model, prepare_query=to_search)
     try:
         yield kb
     finally:

@@ -41,7 +41,7 @@ def search(
         tag=tag or [],
         mode=mode,
     )
-    with open_kb() as kb:
+    with open_kb(to_search=mode is not SearchMode.sparse) as kb:
         result = kb.search(request)
     if as_json:
         print_json(result_json(result))

@@ -32,3 +32,7 @@ class DenseEmbedder(Protocol):
     def embed_query(self, text: str) -> list[float]:
         """Embed one query (latency path)."""
         ...
+
+    def prepare_query(self) -> None:
+        """Start loading what the first query needs, in the background (may do nothing)."""
+        ...

@@ -51,5 +51,8 @@ class FakeEmbedder:
             return np.zeros((0, self._dim), dtype=np.float32)
         return np.stack([self._one(t) for t in texts])
 
+    def prepare_query(self) -> None:
+        """Nothing to load."""
+
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self._one(text)]

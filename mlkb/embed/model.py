@@ -12,6 +12,7 @@ Either path falls back to sentence-transformers when its setting says so
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -89,6 +90,7 @@ class ModelEmbedder:
         self._onnx_lock = threading.Lock()
         self._onnx_batch: OnnxEncoder | None = None
         self._dim: int | None = None
+        self._preparing: threading.Thread | None = None
 
     @property
     def name(self) -> str:
@@ -172,7 +174,30 @@ class ModelEmbedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def prepare_query(self) -> None:
+        """Load the first query's session on a thread while the caller does other work.
+
+        onnxruntime lets go of the GIL while it builds a session, so a cold ``mlkb search``
+        opens the store meanwhile (which holds the GIL). Only an existing export is loaded
+        here; making one takes torch and a lock, and stays in the caller's thread. A failure
+        is left for ``embed_query`` to raise: it builds the session again and meets it."""
+        from mlkb.embed.onnx import is_exported
+
+        if self._onnx is not None or self._preparing is not None:
+            return
+        if not self._onnx_query or not is_exported(self._cache):
+            return
+
+        def load() -> None:
+            with contextlib.suppress(Exception):
+                self._query_encoder()
+
+        self._preparing = threading.Thread(target=load, name="mlkb-query-session", daemon=True)
+        self._preparing.start()
+
     def embed_query(self, text: str) -> list[float]:
+        if self._preparing is not None:
+            self._preparing.join()
         if self._onnx_query:
             # The first query runs on a light session (fast to load, slower to run); a
             # process that asks again, such as a server or the TUI, gets the optimized one.

@@ -106,13 +106,13 @@ def test_missing_key_fails_at_once(isolated_home: Path) -> None:
 def test_bad_input_exits_1_or_2(
     args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mlkb.cli import main
+    from mlkb.cli import run
 
     monkeypatch.setenv("FIRECRAWL_API_KEY", "fc-x")
     monkeypatch.setenv("TAVILY_API_KEY", "tvly-x")
     monkeypatch.setattr(sys, "argv", ["mlkb", "ingest", *args])
     with pytest.raises(SystemExit) as exited:
-        main()
+        run()
     err = capsys.readouterr().err
     assert exited.value.code == (2 if "--max" in args else 1), err  # click usage error: 2
     assert "Traceback" not in err and ("error:" in err or "Invalid value" in err)

@@ -198,3 +198,28 @@ def test_bad_setting_is_a_config_error(cli, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("MLKB_API_KEY", "changeme")
     result = cli("stats")
     assert result.code == 2 and "placeholder" in result.err
+
+
+@pytest.mark.parametrize(("args", "code"), [(["--help"], 0), (["show", "no-such-id"], 1)])
+def test_the_console_script_exits_with_its_code_output_and_atexit_handlers(
+    isolated_home: Path, args: list[str], code: int
+) -> None:
+    """``main`` leaves the process without the interpreter's teardown; what a normal exit
+    guarantees still holds: the exit code, every line written, and atexit handlers run."""
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, sys; atexit.register(lambda: print('atexit ran')); "
+        "from mlkb.cli import main; main()"
+    )
+    env = {**os.environ, "MLKB_HOME": str(isolated_home), "MLKB_EMBED_MODEL": "fake"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == code, out.stderr
+    assert out.stdout.rstrip().endswith("atexit ran")
+    if code:
+        assert out.stderr.splitlines()[-1].startswith("error: no item with id 'no-such-id'")
+    else:
+        assert "Usage" in out.stdout and "search" in out.stdout

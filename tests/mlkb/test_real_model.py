@@ -163,6 +163,34 @@ def test_first_query_runs_light_and_the_next_optimized(real_model_cache) -> None
     assert float(first @ second) >= 0.999
 
 
+def test_a_search_loads_its_query_session_while_the_store_opens(
+    isolated_home: Path, real_seeded_store: Path, real_embedder, real_model_cache: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """``prepare_query`` builds the light query session on a thread from an existing
+    export; the search then uses it and ranks as usual. With no export yet, nothing starts
+    in the background (making one takes torch and stays in the caller's thread)."""
+    import shutil
+
+    from mlkb.embed.model import ModelEmbedder
+    from mlkb.settings import DEFAULT_MODEL, Settings
+
+    settings = Settings(model_cache=real_model_cache)
+    shutil.copytree(real_seeded_store, settings.store_path)
+    with KnowledgeBase(settings, prepare_query=True) as kb:
+        embedder = kb.embedder
+        assert isinstance(embedder, ModelEmbedder) and embedder._preparing is not None
+        embedder._preparing.join(timeout=60)
+        assert embedder._onnx is not None and embedder._onnx.light
+        hits = kb.search(SearchRequest(query="drift detection for pricing", k=3)).hits
+        vector = np.asarray(embedder.embed_query("feature store"))
+    assert hits[0].id == "drift-psi-pricing", [h.id for h in hits]
+    assert float(vector @ np.asarray(real_embedder.embed_query("feature store"))) >= 0.999
+
+    unexported = ModelEmbedder(DEFAULT_MODEL, isolated_home / "no-models")
+    unexported.prepare_query()
+    assert unexported._preparing is None and not (isolated_home / "no-models").exists()
+
+
 def test_an_older_export_is_upgraded_without_torch(
     tmp_path: Path, real_embedder, real_model_cache
 ) -> None:  # type: ignore[no-untyped-def]

@@ -50,7 +50,7 @@ def run(home: Path, *args: str, cwd: Path, timeout: float = 120, **env: str) -> 
 
 def run_here(monkeypatch: pytest.MonkeyPatch, home: Path, *args: str, cwd: Path) -> int:
     """``mlkb ARGS`` in this process, as the console script runs it; the exit code."""
-    from mlkb.cli import main
+    from mlkb.cli import run
 
     with monkeypatch.context() as patch:
         for key, value in child_env(home).items():
@@ -59,7 +59,7 @@ def run_here(monkeypatch: pytest.MonkeyPatch, home: Path, *args: str, cwd: Path)
         patch.chdir(cwd)
         patch.setattr(sys, "argv", ["mlkb", *args])
         try:
-            main()
+            run()
         except SystemExit as exc:
             return int(exc.code or 0)
     return 0
