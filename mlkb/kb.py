@@ -105,9 +105,9 @@ class KnowledgeBase:
                 f"it with the new model, or set MLKB_EMBED_MODEL={meta.model}"
             )
 
-    def close(self) -> None:
-        """Flush and release the store."""
-        self.store.close()
+    def close(self, *, exiting: bool = False) -> None:
+        """Flush and release the store (``exiting``: the process ends right after)."""
+        self.store.close(exiting=exiting)
 
     def __enter__(self) -> KnowledgeBase:
         return self

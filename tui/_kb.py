@@ -41,7 +41,7 @@ def open_knowledge_base(settings: Settings | None = None) -> KnowledgeBaseLike:
         return RemoteKnowledgeBase(url, cfg)
     from mlkb.kb import KnowledgeBase  # loads the store engine and the embedder
 
-    return KnowledgeBase(cfg)
+    return KnowledgeBase(cfg, prepare_query=True)  # the query model loads as the store opens
 
 
 def backend_label(kb: object) -> str:

@@ -20,7 +20,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from mlkb.cli import admin, recipes, search
+from mlkb.cli import _common, admin, recipes, search
 from mlkb.cli._common import fail
 
 app = typer.Typer(
@@ -61,6 +61,7 @@ def run() -> None:
 
 def main() -> None:
     """Entry point of the ``mlkb`` console script."""
+    _common.process_ends_with_command = True
     try:
         run()
     except SystemExit as exc:

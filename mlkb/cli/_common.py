@@ -11,6 +11,10 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
+process_ends_with_command = False
+"""True in the ``mlkb`` console script (set by ``mlkb.cli.main``): the process ends when the
+command returns, so a store that was only read is left open for the OS to release."""
+
 console = Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # errors stay one line
 
@@ -73,7 +77,7 @@ def open_kb(
     try:
         yield kb
     finally:
-        kb.close()
+        kb.close(exiting=process_ends_with_command)
 
 
 def print_json(data: Any) -> None:

@@ -138,6 +138,7 @@ class Store(Protocol):
         """Build indexes after bulk writes (a no-op where the server does it)."""
         ...
 
-    def close(self) -> None:
-        """Flush and release the store."""
+    def close(self, *, exiting: bool = False) -> None:
+        """Flush and release the store. ``exiting``: the process ends right after, so what
+        the OS undoes at exit may be left to it."""
         ...

@@ -50,6 +50,10 @@ def _field_index(name: str, kind: str) -> Any:
     return qe.DatetimeIndexParams(on_disk=True, enable_hnsw=hnsw)
 
 
+_OPEN_UNTIL_EXIT: list[EdgeStore] = []
+"""Stores a process leaves open until it ends (see ``EdgeStore.close``)."""
+
+
 class EdgeStore:
     """A Qdrant Edge shard in ``folder``, locked to this process while open."""
 
@@ -58,7 +62,8 @@ class EdgeStore:
         self._lock = StoreLock(folder)
         self._lock.acquire()
         self._shard: qe.EdgeShard | None = None
-        self._wrote = False
+        self._wrote = False  # since the last flush
+        self._changed = False  # since the shard was opened
         try:
             if (folder / _SHARD).is_dir() and (folder / _META_FILE).is_file():
                 self._shard = qe.EdgeShard.load(str(folder / _SHARD))
@@ -104,6 +109,7 @@ class EdgeStore:
                 self._shard = None
             if shard_dir.exists():
                 shutil.rmtree(shard_dir)
+            self._changed = True
             self._shard = qe.EdgeShard.create(str(shard_dir), config)
             for name, kind in INDEXED_FIELDS.items():
                 index = _field_index(name, kind)
@@ -142,10 +148,10 @@ class EdgeStore:
                 vector[SPARSE] = qe.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
             batch.append(qe.Point(id=p.id, vector=vector, payload=p.payload))
         self.shard.update(qe.UpdateOperation.upsert_points(batch))
-        self._wrote = True
+        self._wrote = self._changed = True
 
     def delete(self, ids: Sequence[str] = (), filters: Filters | None = None) -> None:
-        self._wrote = True
+        self._wrote = self._changed = True
         if ids:
             self.shard.update(qe.UpdateOperation.delete_points(list(ids)))
         if filters is not None and not filters.is_empty():
@@ -224,6 +230,7 @@ class EdgeStore:
         return {str(h.value): int(h.count) for h in response.hits}
 
     def optimize(self) -> None:
+        self._changed = True
         self.shard.optimize()
 
     def flush(self) -> None:
@@ -255,7 +262,17 @@ class EdgeStore:
             self._shard.close()
             self._shard = None
 
-    def close(self) -> None:
+    def close(self, *, exiting: bool = False) -> None:
+        """Flush and close the shard, then release the lock.
+
+        ``exiting``, for a process that ends right after (the ``mlkb`` command): a session
+        that changed nothing leaves the shard and the lock to the OS. The engine's close
+        takes 30-40 ms and drops the store's files from the page cache, so the next
+        process opened a 100k-chunk store in 0.25 s instead of 0.19 s. The lock is held
+        until the process is gone, so no other process writes while this shard is open."""
+        if exiting and self._shard is not None and not self._changed:
+            _OPEN_UNTIL_EXIT.append(self)
+            return
         try:
             self.release_shard()
         finally:

@@ -217,7 +217,7 @@ class ServerStore:
     def flush(self) -> None:
         """Writes are acknowledged with ``wait=True``."""
 
-    def close(self) -> None:
+    def close(self, *, exiting: bool = False) -> None:
         self.client.close()
 
 

@@ -58,3 +58,53 @@ def test_second_process_gets_a_clear_error_and_a_killed_owner_leaves_no_stale_lo
     with KnowledgeBase(Settings(home=home, embed_model="fake"), embedder=FakeEmbedder()) as kb:
         assert kb.stats()["recipes"] == 242
     assert h.run_here(monkeypatch, home, "stats", "--json", cwd=tmp_path) == 0
+
+
+EXITING = """
+import os, sys
+from mlkb import KnowledgeBase, Settings
+kb = KnowledgeBase(Settings())
+if sys.argv[1] == "write":
+    kb.delete("drift-psi-pricing")
+else:
+    assert kb.search("drift detection for pricing").hits
+kb.close(exiting=True)
+print("closed", flush=True)
+sys.stdin.readline()
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("session", ["read", "write"])
+def test_a_process_about_to_exit_leaves_a_read_store_locked_until_it_ends(
+    tmp_path: Path, session: str
+) -> None:
+    """``close(exiting=True)`` (the ``mlkb`` command's): a session that only read keeps the
+    shard and the lock until the process is gone; one that wrote closes as usual at once,
+    its change durable."""
+    home = tmp_path / "home"
+    KnowledgeBase(Settings(home=home, embed_model="fake"), embedder=FakeEmbedder()).close()
+    child = subprocess.Popen(
+        [h.PYTHON, "-c", EXITING, session],
+        env=h.child_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "closed"
+        settings = Settings(home=home, embed_model="fake")
+        if session == "read":
+            with pytest.raises(StoreLocked, match=f"in use by process {child.pid}"):
+                KnowledgeBase(settings, embedder=FakeEmbedder())
+            assert child.stdin is not None
+            child.stdin.write("\n")
+            child.stdin.flush()
+            assert child.wait(timeout=30) == 0
+        with KnowledgeBase(settings, embedder=FakeEmbedder()) as kb:
+            assert kb.stats()["recipes"] == (242 if session == "read" else 241)
+    finally:
+        child.kill()
+        _, err = child.communicate(timeout=30)
+    assert child.returncode in (0, -signal.SIGKILL) and "Traceback" not in err
