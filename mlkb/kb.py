@@ -91,7 +91,7 @@ class KnowledgeBase:
             seed
             and meta is not None
             and meta.model == self.embedder.name
-            and self.store.count() == 0
+            and self.store.count(exact=False) == 0  # every open: 0.1 ms, not 10-16 exact
         ):
             from mlkb.seeds import shipped_recipes
 

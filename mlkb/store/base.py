@@ -126,8 +126,9 @@ class Store(Protocol):
         """A page of points and the offset of the next page (None at the end)."""
         ...
 
-    def count(self, filters: Filters | None = None) -> int:
-        """Number of points matching ``filters``."""
+    def count(self, filters: Filters | None = None, *, exact: bool = True) -> int:
+        """Number of points matching ``filters``; ``exact=False`` may estimate (with no
+        filter the engine's estimate is its points' total, read without a scan)."""
         ...
 
     def facet(self, key: str, filters: Filters | None = None) -> dict[str, int]:

@@ -218,11 +218,11 @@ class EdgeStore:
         records, next_offset = self.shard.scroll(request)
         return [_point(r) for r in records], None if next_offset is None else str(next_offset)
 
-    def count(self, filters: Filters | None = None) -> int:
+    def count(self, filters: Filters | None = None, *, exact: bool = True) -> int:
         if self._shard is None:
             return 0
         flt = None if filters is None or filters.is_empty() else _filter(filters)
-        return int(self._shard.count(qe.CountRequest(filter=flt, exact=True)))
+        return int(self._shard.count(qe.CountRequest(filter=flt, exact=exact)))
 
     def facet(self, key: str, filters: Filters | None = None) -> dict[str, int]:
         flt = None if filters is None or filters.is_empty() else _filter(filters)

@@ -200,11 +200,11 @@ class ServerStore:
         )
         return [_point(r) for r in records], None if next_offset is None else str(next_offset)
 
-    def count(self, filters: Filters | None = None) -> int:
+    def count(self, filters: Filters | None = None, *, exact: bool = True) -> int:
         if not self.client.collection_exists(self.collection):
             return 0
         flt = None if filters is None or filters.is_empty() else _filter(filters)
-        return int(self.client.count(self.collection, count_filter=flt, exact=True).count)
+        return int(self.client.count(self.collection, count_filter=flt, exact=exact).count)
 
     def facet(self, key: str, filters: Filters | None = None) -> dict[str, int]:
         flt = None if filters is None or filters.is_empty() else _filter(filters)
