@@ -16,7 +16,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +136,9 @@ class ModelEmbedder:
                     export_onnx(self._sentence_transformer(), self._cache)
         return self._cache
 
-    def _query_encoder(self, *, optimized: bool = False) -> OnnxEncoder:
+    def _query_encoder(
+        self, *, optimized: bool = False, on_build: Callable[[], None] | None = None
+    ) -> OnnxEncoder:
         """The query session: a light one until ``optimized`` is asked for, then the
         optimized one for good. Built once even when server threads ask together."""
         encoder = self._onnx
@@ -150,6 +152,7 @@ class ModelEmbedder:
                     self._exported(),
                     light=not optimized,
                     threads=min(_usable_cores(), 2) if optimized else 1,
+                    on_build=on_build,
                 )
             return self._onnx
 
@@ -175,12 +178,14 @@ class ModelEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def prepare_query(self) -> None:
-        """Load the first query's session on a thread while the caller does other work.
+        """Build the first query's session on a thread while the caller does other work.
 
         onnxruntime lets go of the GIL while it builds a session, so a cold ``mlkb search``
-        opens the store meanwhile (which holds the GIL). Only an existing export is loaded
-        here; making one takes torch and a lock, and stays in the caller's thread. A failure
-        is left for ``embed_query`` to raise: it builds the session again and meets it."""
+        opens the store meanwhile. Opening the store holds the GIL throughout, so this
+        returns once the thread is inside onnxruntime's build, not before. Only an existing
+        export is loaded here; making one takes torch and a lock, and stays in the caller's
+        thread. A failure is left for ``embed_query`` to raise: it builds the session again
+        and meets it."""
         from mlkb.embed.onnx import is_exported
 
         if self._onnx is not None or self._preparing is not None:
@@ -188,12 +193,18 @@ class ModelEmbedder:
         if not self._onnx_query or not is_exported(self._cache):
             return
 
+        building = threading.Event()
+
         def load() -> None:
-            with contextlib.suppress(Exception):
-                self._query_encoder()
+            try:
+                with contextlib.suppress(Exception):
+                    self._query_encoder(on_build=building.set)
+            finally:
+                building.set()
 
         self._preparing = threading.Thread(target=load, name="mlkb-query-session", daemon=True)
         self._preparing.start()
+        building.wait(timeout=30)
 
     def embed_query(self, text: str) -> list[float]:
         if self._preparing is not None:

@@ -13,7 +13,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -301,8 +301,16 @@ class OnnxEncoder:
     tested)."""
 
     def __init__(
-        self, folder: Path, workers: int = 1, *, light: bool = False, threads: int = 1
+        self,
+        folder: Path,
+        workers: int = 1,
+        *,
+        light: bool = False,
+        threads: int = 1,
+        on_build: Callable[[], None] | None = None,
     ) -> None:
+        """``on_build`` is called as the sessions start building, which onnxruntime does
+        without holding the GIL."""
         import onnxruntime as ort  # about 0.1 s
         from tokenizers import Tokenizer
 
@@ -319,6 +327,8 @@ class OnnxEncoder:
         if light:
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             options.add_session_config_entry("session.disable_prepacking", "1")
+        if on_build is not None:
+            on_build()
         self._sessions = [
             ort.InferenceSession(str(folder / _MODEL), options, providers=["CPUExecutionProvider"])
             for _ in range(max(1, workers))
