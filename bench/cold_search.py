@@ -118,6 +118,12 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
     return times
 
 
+def interpreter_probe(env: dict[str, str], runs: int = 5) -> float:
+    """Median seconds of ``python -c "import numpy"``: how fast this machine starts Python
+    right now (its speed drifts by 10-30% within the hour), to read the figures against."""
+    return statistics.median(timed([sys.executable, "-c", "import numpy"], env, runs))
+
+
 def timed_via_server(cmd: list[str], env: dict[str, str], home: Path, runs: int) -> list[float]:
     """``cmd`` while ``mlkb serve`` runs on the same home (the CLI goes through it)."""
     server = subprocess.Popen(
@@ -159,6 +165,7 @@ def main() -> None:
     compile_bytecode()
     mlkb_cmd = [sys.executable, "-c", "from mlkb.cli import main; main()", "search", QUERY]
     timed(mlkb_cmd, env, 1)  # warm the OS file cache, as a user's second search would
+    probe = interpreter_probe(env)
     ours = timed(mlkb_cmd, env, args.runs)
     served = timed_via_server(mlkb_cmd, env, home, args.runs)
     base_cmd = [sys.executable, "-c", BASELINE, str(args.dir / f"baseline-{args.points}"), QUERY]
@@ -174,6 +181,7 @@ def main() -> None:
     print(f"baseline (ST + qdrant local): median {m_theirs:.3f} s  runs {theirs_runs}")
     print(f"ratio baseline / mlkb: {m_theirs / m_ours:.1f}x faster; target median <= 0.6 s")
     print(f"ratio baseline / mlkb through the server: {m_theirs / m_served:.1f}x faster")
+    print(f'machine probe: python -c "import numpy" median {probe:.3f} s')
 
 
 if __name__ == "__main__":
