@@ -66,7 +66,16 @@ def main() -> None:
         run()
     except SystemExit as exc:
         _exit(exc.code)
+    except BaseException:
+        _close_stores_left_open()
+        raise
     _exit(0)
+
+
+def _close_stores_left_open() -> None:
+    edge = sys.modules.get("mlkb.store.edge")  # loaded only if a command opened a store
+    if edge is not None:
+        edge.close_left_open()
 
 
 def _exit(code: str | int | None) -> NoReturn:
@@ -78,6 +87,7 @@ def _exit(code: str | int | None) -> NoReturn:
     running (other than daemons) exits the normal way, so nothing they do is cut short."""
     main_thread = threading.main_thread()
     if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        _close_stores_left_open()
         sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

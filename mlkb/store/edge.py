@@ -54,6 +54,14 @@ _OPEN_UNTIL_EXIT: list[EdgeStore] = []
 """Stores a process leaves open until it ends (see ``EdgeStore.close``)."""
 
 
+def close_left_open() -> None:
+    """Close the stores ``close(exiting=True)`` left open, for a process that goes on after
+    all (threads still running, an unexpected error): the shards close before the locks go,
+    which the interpreter's teardown would not promise."""
+    while _OPEN_UNTIL_EXIT:
+        _OPEN_UNTIL_EXIT.pop().close()
+
+
 class EdgeStore:
     """A Qdrant Edge shard in ``folder``, locked to this process while open."""
 

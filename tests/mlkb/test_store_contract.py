@@ -140,6 +140,27 @@ def test_edge_write_sessions_end_the_wal_with_a_tiny_operation(tmp_path: Path) -
     assert acked() == created + 2
 
 
+def test_an_edge_store_left_open_for_exit_closes_if_the_process_goes_on(tmp_path: Path) -> None:
+    """``close(exiting=True)`` keeps a read session's shard and lock; ``close_left_open``
+    (for a process that did not end after all) closes them, and the store opens again."""
+    from mlkb.errors import StoreLocked
+    from mlkb.store.edge import EdgeStore, close_left_open
+
+    store = EdgeStore(tmp_path / "edge")
+    store.create(CollectionMeta(model="fake", dim=32))
+    store.upsert(_points())
+    store.close(exiting=True)  # this session wrote: closed at once
+    store = EdgeStore(tmp_path / "edge")
+    assert store.count() == len(TEXTS)
+    store.close(exiting=True)
+    with pytest.raises(StoreLocked):
+        EdgeStore(tmp_path / "edge")
+    close_left_open()
+    store = EdgeStore(tmp_path / "edge")
+    assert store.count() == len(TEXTS)
+    store.close()
+
+
 def test_meta_is_recorded(store: Store) -> None:
     meta = store.meta()
     assert meta is not None and (meta.model, meta.dim) == ("fake", 32)
