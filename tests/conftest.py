@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from mlkb import KnowledgeBase, Settings
 from mlkb.embed.fake import FakeEmbedder
+from tests.stores import copy_store
 
 # The real model must load from the installed package, never from the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,7 +81,7 @@ def real_seeded_store(tmp_path_factory: pytest.TempPathFactory, real_embedder) -
 def real_kb(isolated_home: Path, real_seeded_store: Path, real_embedder) -> Iterator[KnowledgeBase]:  # type: ignore[no-untyped-def]
     """An embedded store seeded with the shipped recipes, on the real model."""
     settings = Settings()
-    shutil.copytree(real_seeded_store, settings.store_path)
+    copy_store(real_seeded_store, settings.store_path)
     kb = KnowledgeBase(settings, embedder=real_embedder)
     yield kb
     kb.close()

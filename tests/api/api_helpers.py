@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.stores import copy_store
 
 API_KEY = "k-" + secrets.token_hex(15)
 READ_KEY = "r-" + secrets.token_hex(15)
@@ -33,7 +34,7 @@ def seeded_kb(template: Path, home: Path) -> tuple[object, object]:
         qdrant_url=None,
         cors_origins=[],
     )
-    shutil.copytree(template, settings.store_path)
+    copy_store(template, settings.store_path)
     return settings, KnowledgeBase(settings, embedder=FakeEmbedder(), seed=False)
 
 
@@ -82,7 +83,7 @@ def running_server(
     """``mlkb serve`` as a real process on a free port; killed on exit whatever happens.
     ``template``: a seeded store folder copied in first (seeding anew takes seconds)."""
     if template is not None and not (home / "stores" / "mlkb").exists():
-        shutil.copytree(template, home / "stores" / "mlkb")
+        copy_store(template, home / "stores" / "mlkb")
     port = free_port()
     log = (home.parent / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from api import create_app
 from mlkb import KnowledgeBase, Settings
 from mlkb.embed.fake import FakeEmbedder
+from tests.stores import copy_store
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fake_kb(fake_settings: Settings, seeded_template: Path) -> Iterator[KnowledgeBase]:
     """This folder's override of the shared fixture: a copy of the seeded template store
     (seeding anew per test costs seconds; copying costs milliseconds)."""
-    shutil.copytree(seeded_template, fake_settings.store_path)
+    copy_store(seeded_template, fake_settings.store_path)
     kb = KnowledgeBase(fake_settings, embedder=FakeEmbedder(), seed=False)
     yield kb
     kb.close()

@@ -14,6 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from api.mcp_tools import build_mcp
 from mlkb import KnowledgeBase, Settings
+from tests.stores import copy_store
 
 TOOLS = {"mlkb_find", "mlkb_similar", "mlkb_get", "mlkb_store_recipe"}
 
@@ -107,10 +108,8 @@ def test_tools_over_streamable_http(live_server: tuple[str, Path]) -> None:
 
 
 def test_tools_over_stdio(tmp_path: Path, seeded_template: Path) -> None:
-    import shutil
-
     home = tmp_path / "home"
-    shutil.copytree(seeded_template, home / "stores" / "mlkb")
+    copy_store(seeded_template, home / "stores" / "mlkb")
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "mlkb.cli", "mcp"], env=server_env(home), cwd=tmp_path
     )

@@ -14,6 +14,7 @@ import pytest
 
 from mlkb import KnowledgeBase, SearchRequest
 from mlkb.schema import Kind
+from tests.stores import copy_store
 
 pytestmark = pytest.mark.slow
 
@@ -169,13 +170,11 @@ def test_a_search_loads_its_query_session_while_the_store_opens(
     """``prepare_query`` builds the light query session on a thread from an existing
     export; the search then uses it and ranks as usual. With no export yet, nothing starts
     in the background (making one takes torch and stays in the caller's thread)."""
-    import shutil
-
     from mlkb.embed.model import ModelEmbedder
     from mlkb.settings import DEFAULT_MODEL, Settings
 
     settings = Settings(model_cache=real_model_cache)
-    shutil.copytree(real_seeded_store, settings.store_path)
+    copy_store(real_seeded_store, settings.store_path)
     with KnowledgeBase(settings, prepare_query=True) as kb:
         embedder = kb.embedder
         assert isinstance(embedder, ModelEmbedder) and embedder._preparing is not None

@@ -117,6 +117,10 @@ def test_snapshot_round_trip_and_overwrite_guard(
     assert restored.code == 0, restored.err
     assert _everything(isolated_home) == filled
     assert not (isolated_home / "stores" / "mlkb" / ".restore").exists()
+    # the engine's files keep their holes: far less disk than their sizes (220 MB)
+    files = [p.stat() for p in (isolated_home / "stores").rglob("*") if p.is_file()]
+    size, disk = sum(s.st_size for s in files), sum(s.st_blocks * 512 for s in files)
+    assert size > 100 * 2**20 and disk < size / 4, (size, disk)
 
     # into a new home: no --force needed, and the store works for search
     monkeypatch.setenv("MLKB_HOME", str(tmp_path / "fresh"))

@@ -23,6 +23,7 @@ from mlkb.embed.fake import FakeEmbedder
 from mlkb.store.edge import EdgeStore
 from mlkb.transfer import export_store
 from tests.reliability import harness as h
+from tests.stores import copy_store
 
 REPEATS = 3
 SEED = 20240608
@@ -50,7 +51,7 @@ def _prepare(home: Path, scenario: Scenario) -> None:
     if home.exists():
         shutil.rmtree(home)
     if scenario.start_from is not None:
-        shutil.copytree(scenario.start_from, home)
+        copy_store(scenario.start_from, home)
 
 
 def _store_opens(home: Path) -> int:
