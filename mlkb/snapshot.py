@@ -23,7 +23,7 @@ import shutil
 import tarfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from mlkb.errors import ConfigError, InputError, StoreUnavailable
 from mlkb.settings import Settings
@@ -170,7 +170,7 @@ _BLOCK = 64 * 1024
 _ZEROS = bytes(_BLOCK)
 
 
-def write_sparse(content: BinaryIO, out: BinaryIO, size: int) -> None:
+def write_sparse(content: IO[bytes], out: IO[bytes], size: int) -> None:
     """Copy ``content`` (``size`` bytes) into ``out``, seeking over empty 64 KB blocks
     instead of writing them, so they stay holes on disk."""
     while block := content.read(_BLOCK):
