@@ -196,7 +196,8 @@ def _extract_sparse(tar: tarfile.TarFile, dest: Path) -> None:
         target = dest / safe.name
         target.parent.mkdir(parents=True, exist_ok=True)
         content = tar.extractfile(member)
-        assert content is not None  # a regular file always has content
+        if content is None:
+            raise tarfile.ExtractError(f"{member.name}: a file without content")
         with open(target, "wb") as out:
             write_sparse(content, out, safe.size)
         if safe.mode is not None:
