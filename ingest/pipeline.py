@@ -1,5 +1,8 @@
 """Fetch -> chunk -> embed -> upsert: a source's items through ``KnowledgeBase.add_documents``.
 
+The source runs on its own thread, ahead of the embedding, so network waits and model
+runs overlap.
+
 A source yields Documents and Failures. Documents go to the knowledge base, which chunks,
 embeds and writes them idempotently (an unchanged content hash is skipped). Failures are
 counted and the run goes on. When the service itself fails (SourceError), what was
@@ -9,6 +12,8 @@ to do.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -19,11 +24,70 @@ from mlkb.schema import AddResult, AddStatus, Document
 
 Item = Document | Failure
 
+PREFETCH = 128
+"""Items a source fetches ahead while earlier ones are chunked and embedded: fetching
+waits on the network, embedding on the CPU, and both let go of the GIL. The knowledge base
+embeds in batches of about 256 chunks (some 140 abstracts), so the source needs to run
+that far ahead to keep fetching through a whole batch; 128 documents of text are a few MB
+(see bench/ingest_prefetch_bench.py)."""
+
+
+def prefetched(items: Iterable[Item], depth: int = PREFETCH) -> Iterator[Item]:
+    """``items`` in order, fetched on a thread up to ``depth`` ahead of the consumer.
+
+    What the source raises reaches the consumer after the items fetched before it. When the
+    consumer stops early, the thread stops at its next item and closes the source."""
+    buffer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        source = iter(items)
+        try:
+            for item in source:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((False, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=fetch, name="mlkb-ingest-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            is_item, value = buffer.get()
+            if is_item:
+                yield value
+            elif value is None:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+
 
 def store(
-    kb: Any, items: Iterable[Item], report: IngestReport, progress: Progress | None = None
+    kb: Any,
+    items: Iterable[Item],
+    report: IngestReport,
+    progress: Progress | None = None,
+    *,
+    prefetch: int = PREFETCH,
 ) -> IngestReport:
-    """Write ``items`` through ``kb.add_documents``, filling in ``report``."""
+    """Write ``items`` through ``kb.add_documents``, filling in ``report``; the source runs
+    up to ``prefetch`` items ahead on a thread (0: in turn with embedding)."""
     started = time.monotonic()
     stopped: list[SourceError] = []
 
@@ -35,7 +99,7 @@ def store(
     def documents() -> Iterator[Document]:
         seen: set[str] = set()
         try:
-            for item in items:
+            for item in prefetched(items, prefetch) if prefetch else items:
                 if isinstance(item, Failure):
                     report.failed.append(item)
                     report.current = item.id_or_url
