@@ -60,7 +60,7 @@ def run() -> None:
 
 
 def main() -> None:
-    """Entry point of the ``mlkb`` console script."""
+    """Entry point of the ``mlkb`` console script: ends the process (``run`` does not)."""
     _common.process_ends_with_command = True
     try:
         run()
