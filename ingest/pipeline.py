@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 from ingest.report import Failure, IngestReport, Progress
@@ -50,8 +50,9 @@ def prefetched(items: Iterable[Item], depth: int = PREFETCH) -> Iterator[Item]:
         return False
 
     def fetch() -> None:
-        source = iter(items)
+        source: Iterator[Item] | None = None
         try:
+            source = iter(items)
             for item in source:
                 if not put((True, item)):
                     return
@@ -96,10 +97,11 @@ def store(
         if progress is not None:
             progress(report)
 
-    def documents() -> Iterator[Document]:
+    def documents() -> Generator[Document, None, None]:
         seen: set[str] = set()
+        source = prefetched(items, prefetch) if prefetch else iter(items)
         try:
-            for item in prefetched(items, prefetch) if prefetch else items:
+            for item in source:
                 if isinstance(item, Failure):
                     report.failed.append(item)
                     report.current = item.id_or_url
@@ -112,6 +114,10 @@ def store(
                 yield item
         except SourceError as exc:
             stopped.append(exc)
+        finally:  # a failed write stops the source too, not only a finished one
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
 
     def on_result(result: AddResult) -> None:
         if result.status is AddStatus.new:
@@ -126,8 +132,12 @@ def store(
         tick()
 
     tick()
-    for _ in kb.add_documents(documents(), on_result=on_result):
-        pass
+    docs = documents()
+    try:
+        for _ in kb.add_documents(docs, on_result=on_result):
+            pass
+    finally:
+        docs.close()
     report.seconds = round(time.monotonic() - started, 3)
     if stopped:
         kept = report.new + report.updated + report.unchanged

@@ -202,6 +202,7 @@ def _extract_sparse(tar: tarfile.TarFile, dest: Path) -> None:
             write_sparse(content, out, safe.size)
         if safe.mode is not None:
             os.chmod(target, safe.mode)
+        os.utime(target, (safe.mtime, safe.mtime))
 
 
 def _swap_in(unpacked: Path, folder: Path) -> None:

@@ -93,8 +93,8 @@ def _exit(code: str | int | None) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`... | head -1`)
             stream.flush()
-    if not isinstance(code, str):
+    if code is None or isinstance(code, int):
         os._exit(code or 0)
-    sys.stderr.write(code + "\n")
+    sys.stderr.write(f"{code}\n")  # as sys.exit prints any other code, with status 1
     sys.stderr.flush()
     os._exit(1)

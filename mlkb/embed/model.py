@@ -202,7 +202,9 @@ class ModelEmbedder:
             finally:
                 building.set()
 
-        self._preparing = threading.Thread(target=load, name="mlkb-query-session", daemon=True)
+        # Not a daemon: an exit while onnxruntime builds waits for it rather than tearing
+        # the interpreter down under it.
+        self._preparing = threading.Thread(target=load, name="mlkb-query-session")
         self._preparing.start()
         building.wait(timeout=30)
 

@@ -155,8 +155,8 @@ class EdgeStore:
             if p.sparse is not None:
                 vector[SPARSE] = qe.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
             batch.append(qe.Point(id=p.id, vector=vector, payload=p.payload))
+        self._wrote = self._changed = True  # before: a failed update may have half applied
         self.shard.update(qe.UpdateOperation.upsert_points(batch))
-        self._wrote = self._changed = True
 
     def delete(self, ids: Sequence[str] = (), filters: Filters | None = None) -> None:
         self._wrote = self._changed = True

@@ -66,3 +66,56 @@ def test_stopping_early_stops_the_thread_and_closes_the_source() -> None:
     items.close()
     assert closed.wait(10)
     assert _wait_for(lambda: not any(t.name == "mlkb-ingest-fetch" for t in threading.enumerate()))
+
+
+def test_a_source_that_fails_to_start_raises_instead_of_hanging() -> None:
+    class Broken:
+        def __iter__(self) -> Iterator[Failure]:
+            raise SourceError("the service refused the query")
+
+    raised: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            list(prefetched(Broken()))  # type: ignore[arg-type]
+        except BaseException as exc:
+            raised.append(exc)
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    consumer.join(10)
+    assert not consumer.is_alive(), "the consumer waits forever"
+    assert isinstance(raised[0], SourceError) and "refused" in str(raised[0])
+
+
+def test_a_failed_write_stops_the_source() -> None:
+    """When embedding or writing fails, the source is closed at once, not left fetching
+    up to the prefetch depth (each fetch may be a paid API call)."""
+    from ingest.pipeline import store
+    from ingest.report import IngestReport
+    from mlkb.schema import Document, Kind
+
+    closed = threading.Event()
+    fetched: list[int] = []
+
+    def source() -> Iterator[Document]:
+        try:
+            for i in range(1000):
+                fetched.append(i)
+                yield Document(id=f"doc:{i}", kind=Kind.note, source="files", title="t", text="x")
+        finally:
+            closed.set()
+
+    class FailingKb:
+        def add_documents(self, docs, on_result=None):  # type: ignore[no-untyped-def]
+            next(iter(docs))
+            raise RuntimeError("disk full")
+
+    held: list[BaseException] = []
+    try:
+        store(FailingKb(), source(), IngestReport(source="files"))
+    except RuntimeError as exc:
+        held.append(exc)  # as an API job keeps its error, with its traceback's frames
+    assert held and "disk full" in str(held[0])
+    assert closed.wait(10)
+    assert len(fetched) <= 130
