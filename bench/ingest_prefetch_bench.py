@@ -5,13 +5,12 @@ each, as a network fetch would. The same pipeline (``ingest.pipeline.store``, re
 runs with the source fetching ahead (mlkb) and with fetching and embedding in turn
 (baseline), alternately, into a new store each time.
 
-    python -m bench.ingest_prefetch_bench --docs 300 --latency 0.05 --rounds 2
+    python -m bench.ingest_prefetch_bench --beir ../shared/data/beir-scifact --docs 300
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -20,8 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench._common import machine
-
-SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "beir-scifact" / "corpus.jsonl"
+from bench.ingest_bench import load
 
 
 def main() -> None:
@@ -29,7 +27,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=300)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--corpus", type=Path, default=SCIFACT)
+    parser.add_argument("--beir", type=Path, required=True, help="a BEIR dataset folder")
     parser.add_argument("--model-cache", type=Path, default=None)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -39,19 +37,17 @@ def main() -> None:
     from mlkb import KnowledgeBase, Settings
     from mlkb.schema import Document, Kind
 
-    rows = []
-    with args.corpus.open() as corpus:
-        for line in corpus:
-            row = json.loads(line)
-            rows.append((row["_id"], row["title"] or row["_id"], row["text"]))
-            if len(rows) == args.docs:
-                break
+    docs = load(args.beir, args.docs)
 
     def source() -> Iterator[Document]:
-        for doc_id, title, text in rows:
+        for doc in docs:
             time.sleep(args.latency)
             yield Document(
-                id=f"file:scifact/{doc_id}", kind=Kind.paper, source="files", title=title, text=text
+                id=f"file:scifact/{doc['id']}",
+                kind=Kind.paper,
+                source="files",
+                title=doc["title"] or doc["id"],
+                text=doc["text"],
             )
 
     print(f"machine: {machine()}")

@@ -32,6 +32,14 @@ that far ahead to keep fetching through a whole batch; 128 documents of text are
 (see bench/ingest_prefetch_bench.py)."""
 
 
+def _close(source: object) -> None:
+    """Close a generator (its ``finally`` blocks run, its connections are released); any
+    other iterable has nothing to close."""
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()
+
+
 def prefetched(items: Iterable[Item], depth: int = PREFETCH) -> Iterator[Item]:
     """``items`` in order, fetched on a thread up to ``depth`` ahead of the consumer.
 
@@ -60,9 +68,7 @@ def prefetched(items: Iterable[Item], depth: int = PREFETCH) -> Iterator[Item]:
         except BaseException as exc:  # handed to the consumer, raised there
             put((False, exc))
         finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+            _close(source)
 
     thread = threading.Thread(target=fetch, name="mlkb-ingest-fetch", daemon=True)
     thread.start()
@@ -115,9 +121,7 @@ def store(
         except SourceError as exc:
             stopped.append(exc)
         finally:  # a failed write stops the source too, not only a finished one
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+            _close(source)
 
     def on_result(result: AddResult) -> None:
         if result.status is AddStatus.new:
