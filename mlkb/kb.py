@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
-from mlkb.chunking import ChunkBudget, chunk_markdown
+from mlkb.chunking import ChunkBudget, Pieces, chunk_markdown
 from mlkb.embed.base import DenseEmbedder
 from mlkb.embed.factory import make_embedder
 from mlkb.embed.sparse import bm25_document
@@ -18,6 +19,7 @@ from mlkb.records import (
     chunk_key,
     chunk_payload,
     document_view,
+    embedding_head,
     embedding_text,
     is_document_id,
     point_id,
@@ -235,7 +237,13 @@ class KnowledgeBase:
                     on_result(result)
                 yield result
                 continue
-            chunks = chunk_markdown(doc.id, doc.text, self._budget)
+            chunks = chunk_markdown(
+                doc.id,
+                doc.text,
+                self._budget,
+                pieces=self._pieces(),
+                head=functools.partial(embedding_head, doc.title),
+            )
             payloads = [chunk_payload(doc, c, len(chunks), digest) for c in chunks]
             status = AddStatus.updated if head else AddStatus.new
             pending.append((doc, digest, payloads, status))
@@ -246,6 +254,12 @@ class KnowledgeBase:
         if pending:
             yield from self._flush_documents(pending, on_result)
         self.store.optimize()
+
+    def _pieces(self) -> Pieces | None:
+        """The embedder's tokenizer, when it offers one (``pieces()``, loaded once), so
+        chunks fit the model's window."""
+        offer = getattr(self.embedder, "pieces", None)
+        return offer() if callable(offer) else None
 
     def _flush_documents(
         self,

@@ -78,11 +78,14 @@ def embedding_text(payload: dict[str, Any]) -> str:
     so a store can be re-embedded (``mlkb reindex``, ``mlkb import``) from its payloads."""
     if payload.get("kind") == Kind.recipe.value:
         return str(payload["text"])
-    section = " > ".join(payload.get("section") or [])
-    head = (
-        f"{payload.get('title', '')}\n{section}\n" if section else f"{payload.get('title', '')}\n"
-    )
+    head = embedding_head(str(payload.get("title", "")), payload.get("section") or [])
     return head + str(payload.get("text", ""))
+
+
+def embedding_head(title: str, section: list[str]) -> str:
+    """What a document chunk's vectors see before its text: the title and section path."""
+    path = " > ".join(section)
+    return f"{title}\n{path}\n" if path else f"{title}\n"
 
 
 HIT_FIELDS = (

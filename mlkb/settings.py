@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     """Folder for exported models (ONNX); unset = ``MLKB_HOME/models``."""
 
     chunk_words: int = Field(default=160, ge=20, le=2000)
-    """Longest chunk, in words (160 fit all-MiniLM-L6-v2's 256-token window)."""
+    """Longest chunk, in words; a chunk also fits the model's token window with its title
+    (all-MiniLM-L6-v2: 256 word pieces, some 190 words of plain English, fewer of
+    technical text)."""
 
     chunk_overlap: int = Field(default=24, ge=0, le=200)
     """Words repeated between neighbouring chunks of a long section."""

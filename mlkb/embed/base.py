@@ -13,7 +13,11 @@ Matrix = npt.NDArray[np.float32]
 
 @runtime_checkable
 class DenseEmbedder(Protocol):
-    """Turns texts into L2-normalized dense vectors."""
+    """Turns texts into L2-normalized dense vectors.
+
+    An embedder with a token window may also offer ``pieces() -> mlkb.chunking.Pieces``,
+    its tokenizer; documents are then chunked to fit the window (``ModelEmbedder`` does).
+    """
 
     @property
     def name(self) -> str:

@@ -27,6 +27,8 @@ from mlkb.errors import ConfigError
 from mlkb.settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
     from mlkb.embed.onnx import OnnxEncoder
 
 _PACKAGED = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
@@ -67,6 +69,20 @@ def model_cache_dir(cache_root: Path, name: str) -> Path:
     return cache_root / re.sub(r"[^A-Za-z0-9._-]+", "--", name).strip("-")
 
 
+class ModelPieces:
+    """A model's tokenizer, counting the word pieces of a text (``mlkb.chunking.Pieces``)."""
+
+    def __init__(self, tokenizer: Tokenizer, max_length: int) -> None:
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+        self.window = max_length - len(tokenizer.encode("").ids)  # less [CLS] and [SEP]
+
+    def piece_starts(self, text: str) -> list[int]:
+        encoding = self._tokenizer.encode(text, add_special_tokens=False)
+        return [start for start, _ in encoding.offsets]
+
+
 class ModelEmbedder:
     """Dense embeddings from a sentence-transformers model, with an ONNX query path."""
 
@@ -91,6 +107,7 @@ class ModelEmbedder:
         self._onnx_batch: OnnxEncoder | None = None
         self._dim: int | None = None
         self._preparing: threading.Thread | None = None
+        self._pieces: ModelPieces | None = None
 
     @property
     def name(self) -> str:
@@ -162,6 +179,21 @@ class ModelEmbedder:
 
             self._onnx_batch = OnnxEncoder(self._exported(), workers=_batch_workers())
         return self._onnx_batch
+
+    def pieces(self) -> ModelPieces:
+        """The model's tokenizer and window, for chunks that fit it (``mlkb.chunking``)."""
+        if self._pieces is None:
+            if self._onnx_query or self._onnx_documents:
+                from mlkb.embed.onnx import export_tokenizer
+
+                self._pieces = ModelPieces(*export_tokenizer(self._exported()))
+            else:
+                from tokenizers import Tokenizer
+
+                st = self._sentence_transformer()
+                tokenizer = Tokenizer.from_str(st.tokenizer.backend_tokenizer.to_str())
+                self._pieces = ModelPieces(tokenizer, int(st.max_seq_length))
+        return self._pieces
 
     def embed_documents(self, texts: Sequence[str]) -> Matrix:
         if not texts:

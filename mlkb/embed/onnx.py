@@ -274,6 +274,14 @@ def _save_graph(graph: Any, path: Path) -> None:
     )
 
 
+def export_tokenizer(folder: Path) -> tuple[Any, int]:
+    """The tokenizer of the export in ``folder`` and the model's longest input, in pieces."""
+    from tokenizers import Tokenizer
+
+    meta = json.loads((folder / _META).read_text())
+    return Tokenizer.from_file(str(folder / _TOKENIZER)), int(meta["max_length"])
+
+
 def embedding_dimension(st_model: Any) -> int:
     """The model's output dimension (the method was renamed in sentence-transformers 6)."""
     getter = (

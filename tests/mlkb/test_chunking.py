@@ -12,6 +12,22 @@ from hypothesis import strategies as st
 from mlkb.chunking import ChunkBudget, chunk_markdown
 
 
+class TriGrams:
+    """A toy tokenizer: every run of up to three characters of a word is one piece. Words
+    are the chunker's (runs of up to 40 non-space characters), so a piece never spans two;
+    a real tokenizer may count a piece more or less where a run longer than 40 is cut."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+
+    def piece_starts(self, text: str) -> list[int]:
+        return [
+            word.start() + i
+            for word in re.finditer(r"\S{1,40}", text)
+            for i in range(0, len(word.group()), 3)
+        ]
+
+
 def test_sections_follow_headings_and_skip_code_fences() -> None:
     text = (
         "# Title\n\nIntro.\n\n## Setup\n\n```bash\n# not a heading\npip install x\n```\n\n"
@@ -69,3 +85,39 @@ def test_chunks_cover_every_non_space_character(text: str, max_words: int) -> No
     for j, ch in enumerate(text):
         if not ch.isspace():
             assert covered[j], f"character {j} ({ch!r}) is in no chunk"
+
+
+def test_pieces_bound_each_chunk_with_its_head() -> None:
+    """Long words cost more pieces: the window, less the head, decides before the word
+    budget does, and no chunk runs past it."""
+    pieces = TriGrams(window=60)
+    text = "# Methods\n\n" + " ".join(
+        f"Immunohistochemistry{i} revealed hyperphosphorylation." for i in range(40)
+    )
+    head = lambda path: "A title\n" + " > ".join(path) + "\n"  # noqa: E731
+    chunks = chunk_markdown("file:a.md", text, ChunkBudget(), pieces=pieces, head=head)
+    unbounded = chunk_markdown("file:a.md", text, ChunkBudget())
+    assert len(unbounded) == 1  # 120 words: one chunk by words alone
+    assert len(chunks) > 5
+    for c in chunks:
+        used = len(pieces.piece_starts(head(c.section))) + len(pieces.piece_starts(c.text))
+        assert used <= pieces.window
+    for a, b in itertools.pairwise(chunks):
+        assert a.start < b.start <= a.end  # progress, with overlap or adjacency
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts, window=st.integers(3, 40))
+def test_piece_bounded_chunks_cover_every_non_space_character(text: str, window: int) -> None:
+    pieces = TriGrams(window)
+    budget = ChunkBudget(max_words=30, overlap=5, min_words=3)
+    chunks = chunk_markdown("file:x", text, budget, pieces=pieces)
+    covered = [False] * len(text)
+    for c in chunks:
+        assert c.text == text[c.start : c.end] and c.text.strip()
+        # A window holds its pieces, except a single word longer than the window.
+        words = re.findall(r"\S{1,40}", c.text)
+        assert len(pieces.piece_starts(c.text)) <= window or len(words) == 1
+        for j in range(c.start, c.end):
+            covered[j] = True
+    assert all(covered[j] for j, ch in enumerate(text) if not ch.isspace())

@@ -264,6 +264,44 @@ def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:
     assert [h.id for h in papers] == ["arxiv:1810.11953"]
 
 
+def test_document_chunks_fit_the_model_window(real_kb: KnowledgeBase, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Technical text runs to about two word pieces a word, past what words alone bound:
+    every chunk, with its title and section, still fits the 256-piece window, so the
+    model sees all of it, and the last sentence is found."""
+    from mlkb.chunking import chunk_markdown
+    from mlkb.records import embedding_text
+    from mlkb.schema import Document
+    from mlkb.store.base import Filters
+
+    sentences = [
+        f"Immunohistochemical staining {i} showed hyperphosphorylated tau in "
+        "oligodendrocytes and astrocytes of transgenic mice."
+        for i in range(30)
+    ]
+    sentences.append("Finally, zebrafish regenerate cardiomyocytes after cryoinjury.")
+    doc = Document(
+        id="doc:tau-staining",
+        kind=Kind.paper,
+        source="local",
+        title="Tau pathology in glial cells of transgenic mouse models",
+        text="## Results\n\n" + " ".join(sentences),
+    )
+    tokenizer = real_embedder.pieces()._tokenizer
+
+    def n_pieces(text: str) -> int:
+        return len(tokenizer.encode(text).ids)  # with [CLS] and [SEP]
+
+    by_words = chunk_markdown(doc.id, doc.text)
+    assert max(n_pieces(c.text) for c in by_words) > 256  # words alone would overflow
+
+    real_kb.add_document(doc)
+    stored = list(real_kb._scroll_all(Filters(doc_id=doc.id)))
+    assert len(stored) > len(by_words)
+    assert max(n_pieces(embedding_text(p.payload)) for p in stored) <= 256
+    hits = real_kb.search(SearchRequest(query="zebrafish heart regeneration cryoinjury", k=3))
+    assert hits.hits[0].id == doc.id
+
+
 def test_readme_quick_start_in_a_new_process(tmp_path: Path, real_model_cache: Path) -> None:
     """`mlkb search` from a new process: seeds on first use, prints ranked recipes."""
     env = {
