@@ -282,6 +282,8 @@ class StatsOut(BaseModel):
     by_source: dict[str, int]
     model: str
     dim: int | None = None
+    weights: str | None = None
+    """``int8`` or ``fp32``: the weights the store's vectors come from."""
     backend: str
     location: str
 

@@ -1,8 +1,10 @@
 """Ingest throughput on BEIR SciFact abstracts: mlkb against a plain pipeline.
 
 mlkb: `KnowledgeBase.add_documents` into a new embedded store (heading-aware chunks with
-overlap, dense + BM25 vectors, batched writes, content hashes). Baseline, in the same run:
-sentence-transformers encodes each abstract, qdrant-client (local mode) stores it.
+overlap that fit the model's window, dense + BM25 vectors, batched writes, content hashes),
+with int8 weights as new stores get them and, with ``--fp32``, with fp32 weights too.
+Baseline, in the same run: sentence-transformers encodes each abstract (truncated at the
+model's 256 word pieces), qdrant-client (local mode) stores it.
 
     python -m bench.ingest_bench --beir ../shared/data/beir-scifact --limit 1000
 
@@ -34,11 +36,13 @@ def load(beir: Path, limit: int | None) -> list[dict[str, str]]:
     return docs
 
 
-def run_mlkb(docs: list[dict[str, str]], models: Path | None) -> tuple[float, int]:
+def run_mlkb(docs: list[dict[str, str]], models: Path | None, int8: bool) -> tuple[float, int]:
     from mlkb import Document, KnowledgeBase, Settings
 
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), seed_on_first_use=False, model_cache=models)
+        settings = Settings(
+            home=Path(home), seed_on_first_use=False, model_cache=models, embed_int8=int8
+        )
         started = time.perf_counter()
         with KnowledgeBase(settings) as kb:
             items = (
@@ -88,17 +92,25 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N abstracts (all: 5,183)")
     parser.add_argument("--models", type=Path, default=None, help="ONNX export cache to reuse")
     parser.add_argument("--rounds", type=int, default=2, help="turns of each pipeline")
+    parser.add_argument("--fp32", action="store_true", help="also run mlkb with fp32 weights")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     docs = load(args.beir, args.limit)
     print(f"machine: {machine()}; {len(docs):,} abstracts")
-    bases, ours_runs, chunks = [], [], 0
+    bases, ours_runs, fp32_runs, chunks = [], [], [], 0
     for _ in range(args.rounds):
         bases.append(run_baseline(docs))
-        seconds, chunks = run_mlkb(docs, args.models)
+        seconds, chunks = run_mlkb(docs, args.models, int8=True)
         ours_runs.append(seconds)
-        print(f"round: baseline {bases[-1]:.1f} s, mlkb {seconds:.1f} s", flush=True)
+        line = f"round: baseline {bases[-1]:.1f} s, mlkb {seconds:.1f} s"
+        if args.fp32:
+            fp32_runs.append(run_mlkb(docs, args.models, int8=False)[0])
+            line += f", mlkb fp32 {fp32_runs[-1]:.1f} s"
+        print(line, flush=True)
     base, ours = min(bases), min(ours_runs)
+    if fp32_runs:
+        fp32 = min(fp32_runs)
+        print(f"mlkb fp32 weights: {fp32:.1f} s; int8 is {fp32 / ours:.2f}x fp32's throughput")
     print(f"baseline (ST + qdrant-client local): {base:.1f} s, {len(docs) / base:.1f} docs/s")
     print(
         f"mlkb add_documents: {ours:.1f} s, {len(docs) / ours:.1f} docs/s, "

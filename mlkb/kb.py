@@ -41,12 +41,14 @@ from mlkb.search import SearchTuning, search_request, similar_to, validate_query
 from mlkb.search import search as run_search
 from mlkb.settings import Settings
 from mlkb.store.base import CollectionMeta, Filters, Store, StoredPoint
-from mlkb.store.factory import open_store
+from mlkb.store.factory import open_store, peek_meta
 
 log = logging.getLogger("mlkb")
 
 DOC_KINDS = [k.value for k in Kind if k is not Kind.recipe]
 WRITE_BATCH = 256
+WEIGHTS = "weights"
+"""The key under which a collection records its embedder's weights (``int8``, ``fp32``)."""
 
 
 class KnowledgeBase:
@@ -65,6 +67,8 @@ class KnowledgeBase:
         self.settings = settings or Settings()
         self.embedder = embedder or make_embedder(self.settings)
         if prepare_query:  # a process about to search: load the model while the store opens
+            if store is None:
+                self._follow_store(peek_meta(self.settings))
             self.embedder.prepare_query()
         self.store = store or open_store(self.settings)
         self.tuning = SearchTuning()
@@ -85,8 +89,9 @@ class KnowledgeBase:
     def _prepare(self, check_model: bool, seed: bool) -> None:
         meta = self.store.meta()
         if meta is None:
-            self.store.create(CollectionMeta(model=self.embedder.name, dim=self.embedder.dim))
+            self.store.create(self.new_collection_meta())
             meta = self.store.meta()
+        self._follow_store(meta)
         # A new store is seeded, and so is an empty one: a process killed after creating
         # the collection but before writing the seeds (one batch) leaves an empty store.
         if (
@@ -106,6 +111,23 @@ class KnowledgeBase:
                 f"but MLKB_EMBED_MODEL is {self.embedder.name!r}; run `mlkb reindex` to rebuild "
                 f"it with the new model, or set MLKB_EMBED_MODEL={meta.model}"
             )
+
+    def new_collection_meta(self) -> CollectionMeta:
+        """The record of a collection about to be (re)built with the configured model and
+        weights; the embedder switches to those weights."""
+        self._follow_store(None)
+        meta = CollectionMeta(model=self.embedder.name, dim=self.embedder.dim)
+        weights = getattr(self.embedder, "weights", None)
+        if weights is not None:
+            meta.extra[WEIGHTS] = weights
+        return meta
+
+    def _follow_store(self, meta: CollectionMeta | None) -> None:
+        """Embed with the weights the store was built with (stores made before int8
+        record none: fp32); None: the configured weights."""
+        use = getattr(self.embedder, "use_weights", None)
+        if callable(use):
+            use(None if meta is None else meta.extra.get(WEIGHTS, "fp32"))
 
     def close(self, *, exiting: bool = False) -> None:
         """Flush and release the store (``exiting``: the process ends right after)."""
@@ -344,6 +366,7 @@ class KnowledgeBase:
             "by_source": self.store.facet("source"),
             "model": meta.model if meta else self.embedder.name,
             "dim": meta.dim if meta else None,
+            "weights": meta.extra.get(WEIGHTS, "fp32") if meta else None,
             "backend": "server" if self.settings.qdrant_url else "embedded",
             "location": self.settings.qdrant_url or str(self.settings.store_path),
         }

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     """Embed document batches with onnxruntime (faster than torch on a CPU); false =
     sentence-transformers, e.g. to use a GPU."""
 
+    embed_int8: bool = True
+    """New stores embed with int8 weights (onnxruntime dynamic quantization of the ONNX
+    export): ingest 1.4x faster, SciFact nDCG@10 0.7291 against fp32's 0.7305. A store
+    keeps the weights it was built with; ``MLKB_EMBED_INT8=false mlkb reindex`` rebuilds
+    it in fp32. Needs both ONNX paths (else fp32)."""
+
     api_url: str | None = None
     """URL of a running ``mlkb serve``; the CLI and TUI then go through it instead of the store.
     Unset: a local server is found through ``MLKB_HOME/server.json``."""

@@ -18,9 +18,8 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from mlkb.errors import ImportFileError, StoreUnavailable
-from mlkb.kb import WRITE_BATCH, KnowledgeBase
+from mlkb.kb import WEIGHTS, WRITE_BATCH, KnowledgeBase
 from mlkb.schema import Kind, Recipe
-from mlkb.store.base import CollectionMeta
 
 FORMAT = 1
 
@@ -42,6 +41,7 @@ def export_store(kb: KnowledgeBase, out: IO[str], *, vectors: bool = False) -> i
         "mlkb_export": FORMAT,
         "model": meta.model if meta else kb.embedder.name,
         "dim": meta.dim if meta else None,
+        "weights": meta.extra.get(WEIGHTS, "fp32") if meta else None,
         "vectors": vectors,
         "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
@@ -124,6 +124,8 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
         bool(header.get("vectors"))
         and meta is not None
         and header.get("model") == meta.model
+        # exports made before int8 name no weights: theirs were fp32
+        and header.get("weights", "fp32") == meta.extra.get(WEIGHTS, "fp32")
         and all("dense" in line for line in lines)
     )
     for start in range(0, len(lines), WRITE_BATCH):
@@ -152,7 +154,7 @@ def reindex(kb: KnowledgeBase) -> ImportReport:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         export_store(kb, out)
     try:
-        kb.store.create(CollectionMeta(model=kb.embedder.name, dim=kb.embedder.dim))
+        kb.store.create(kb.new_collection_meta())
         report = import_store(kb, path)
     except Exception as exc:
         raise StoreUnavailable(

@@ -61,11 +61,13 @@ def real_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder(real_model_cache: Path):  # type: ignore[no-untyped-def]
-    """The packaged all-MiniLM-L6-v2, loaded once per session."""
+    """The packaged all-MiniLM-L6-v2 with int8 weights, as new stores get by default,
+    loaded once per session. A test that opens an fp32 store makes its own embedder: a
+    knowledge base switches its embedder to the store's weights."""
     from mlkb.embed.model import ModelEmbedder
     from mlkb.settings import DEFAULT_MODEL
 
-    return ModelEmbedder(DEFAULT_MODEL, real_model_cache)
+    return ModelEmbedder(DEFAULT_MODEL, real_model_cache, int8=True)
 
 
 @pytest.fixture(scope="session")

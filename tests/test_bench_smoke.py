@@ -27,3 +27,26 @@ def test_scale_bench_small_run(tmp_path: Path) -> None:
     assert row["points"] == 1500
     assert row["recall@10"] >= 0.9  # under the full-scan threshold: exact either way
     assert "| 1,500 |" in done.stdout
+
+
+def test_ingest_bench_small_run(tmp_path: Path, real_model_cache: Path) -> None:
+    """Both weights and the baseline on six abstracts: the script runs and prints its
+    ratios (the model export is shared with the rest of the session)."""
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    with (beir / "corpus.jsonl").open("w") as out:
+        for i in range(6):
+            text = f"Abstract {i} on tau phosphorylation in glial cells. " * (20 + 30 * i)
+            out.write(json.dumps({"_id": str(i), "title": f"Paper {i}", "text": text}) + "\n")
+    args = ["--beir", str(beir), "--rounds", "1", "--fp32", "--models", str(real_model_cache)]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ingest_bench", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "6 abstracts" in done.stdout
+    assert "int8 is" in done.stdout and "ratio: mlkb is" in done.stdout

@@ -148,7 +148,17 @@ def item_json(item: Recipe | DocumentView) -> dict[str, Any]:
 def stats_table(stats: dict[str, Any]) -> Table:
     """Store statistics as a table."""
     table = Table(show_header=False, box=None)
-    for key in ("recipes", "documents", "chunks", "points", "model", "dim", "backend", "location"):
+    for key in (
+        "recipes",
+        "documents",
+        "chunks",
+        "points",
+        "model",
+        "dim",
+        "weights",
+        "backend",
+        "location",
+    ):
         table.add_row(f"[bold]{key}[/]", str(stats.get(key, "")))
     for key in ("by_area", "by_kind", "by_source"):
         values = stats.get(key) or {}

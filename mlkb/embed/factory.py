@@ -21,4 +21,5 @@ def make_embedder(settings: Settings) -> DenseEmbedder:
         batch_size=settings.embed_batch_size,
         onnx_query=settings.onnx_query,
         onnx_documents=settings.onnx_documents,
+        int8=settings.embed_int8,
     )

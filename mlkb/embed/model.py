@@ -94,7 +94,10 @@ class ModelEmbedder:
         batch_size: int = 64,
         onnx_query: bool = True,
         onnx_documents: bool = True,
+        int8: bool = False,
     ) -> None:
+        """``int8``: new stores get the int8 weights (``mlkb.embed.quantize``); they run on
+        onnxruntime only, so both ONNX paths must be on."""
         self._name = name
         self._cache = model_cache_dir(cache_root, name)
         self._batch_size = batch_size
@@ -108,10 +111,29 @@ class ModelEmbedder:
         self._dim: int | None = None
         self._preparing: threading.Thread | None = None
         self._pieces: ModelPieces | None = None
+        self._int8_configured = int8 and onnx_query and onnx_documents
+        self._int8 = self._int8_configured
 
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def weights(self) -> str:
+        """``int8`` or ``fp32``: the weights vectors come from, recorded by a new store."""
+        return "int8" if self._int8 else "fp32"
+
+    def use_weights(self, weights: str | None) -> None:
+        """Embed with a store's weights (None: the configured ones), so its documents
+        and queries come from the same model; sessions built for others are dropped."""
+        int8 = self._int8_configured if weights is None else weights == "int8"
+        if int8 == self._int8:
+            return
+        if self._preparing is not None:
+            self._preparing.join()
+            self._preparing = None
+        with self._onnx_lock:
+            self._int8, self._onnx, self._onnx_batch, self._queried = int8, None, None, False
 
     @property
     def dim(self) -> int:
@@ -153,6 +175,21 @@ class ModelEmbedder:
                     export_onnx(self._sentence_transformer(), self._cache)
         return self._cache
 
+    def _weights_folder(self) -> Path:
+        """The export the sessions load: the fp32 one, or its int8 copy, made on first use."""
+        from mlkb.embed.onnx import export_lock, is_exported
+        from mlkb.embed.quantize import int8_folder, quantize_export
+
+        fp32 = self._exported()
+        if not self._int8:
+            return fp32
+        folder = int8_folder(fp32)
+        if not is_exported(folder):
+            with export_lock(folder):
+                if not is_exported(folder):
+                    quantize_export(fp32, folder)
+        return folder
+
     def _query_encoder(
         self, *, optimized: bool = False, on_build: Callable[[], None] | None = None
     ) -> OnnxEncoder:
@@ -166,7 +203,7 @@ class ModelEmbedder:
                 from mlkb.embed.onnx import OnnxEncoder
 
                 self._onnx = OnnxEncoder(
-                    self._exported(),
+                    self._weights_folder(),
                     light=not optimized,
                     threads=min(_usable_cores(), 2) if optimized else 1,
                     on_build=on_build,
@@ -177,7 +214,7 @@ class ModelEmbedder:
         if self._onnx_batch is None:
             from mlkb.embed.onnx import OnnxEncoder
 
-            self._onnx_batch = OnnxEncoder(self._exported(), workers=_batch_workers())
+            self._onnx_batch = OnnxEncoder(self._weights_folder(), workers=_batch_workers())
         return self._onnx_batch
 
     def pieces(self) -> ModelPieces:
@@ -200,6 +237,7 @@ class ModelEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._onnx_documents:
             return self._batch_encoder().encode_many(list(texts), _ONNX_BATCH)
+        self._refuse_torch_on_int8("MLKB_ONNX_DOCUMENTS")
         vectors = self._sentence_transformer().encode(
             list(texts),
             batch_size=self._batch_size,
@@ -219,10 +257,12 @@ class ModelEmbedder:
         thread. A failure is left for ``embed_query`` to raise: it builds the session again
         and meets it."""
         from mlkb.embed.onnx import is_exported
+        from mlkb.embed.quantize import int8_folder
 
         if self._onnx is not None or self._preparing is not None:
             return
-        if not self._onnx_query or not is_exported(self._cache):
+        folder = int8_folder(self._cache) if self._int8 else self._cache
+        if not self._onnx_query or not is_exported(self._cache) or not is_exported(folder):
             return
 
         building = threading.Event()
@@ -249,7 +289,17 @@ class ModelEmbedder:
             encoder = self._query_encoder(optimized=self._queried)
             self._queried = True
             return [float(x) for x in encoder.encode([text])[0]]
+        self._refuse_torch_on_int8("MLKB_ONNX_QUERY")
         vector = self._sentence_transformer().encode(
             [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )[0]
         return [float(x) for x in vector]
+
+    def _refuse_torch_on_int8(self, setting: str) -> None:
+        """torch runs fp32 weights only: its vectors would not match an int8 store's."""
+        if self._int8:
+            raise ConfigError(
+                f"this store's vectors come from int8 weights, which run on onnxruntime "
+                f"only; unset {setting}, or rebuild the store in fp32 with "
+                "`MLKB_EMBED_INT8=false mlkb reindex`"
+            )

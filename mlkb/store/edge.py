@@ -62,6 +62,21 @@ def close_left_open() -> None:
         _OPEN_UNTIL_EXIT.pop().close()
 
 
+def read_meta(folder: Path) -> CollectionMeta | None:
+    """What the store in ``folder`` records about how it was built, read from its meta
+    file without opening the store; None when it has none."""
+    path = folder / _META_FILE
+    if not path.is_file():
+        return None
+    raw = json.loads(path.read_text())
+    return CollectionMeta(
+        model=raw["model"],
+        dim=int(raw["dim"]),
+        schema=int(raw.get("schema", 1)),
+        extra=raw.get("extra", {}),
+    )
+
+
 class EdgeStore:
     """A Qdrant Edge shard in ``folder``, locked to this process while open."""
 
@@ -84,16 +99,9 @@ class EdgeStore:
 
     # -- collection -----------------------------------------------------------------
     def meta(self) -> CollectionMeta | None:
-        path = self.folder / _META_FILE
-        if self._shard is None or not path.is_file():
+        if self._shard is None:
             return None
-        raw = json.loads(path.read_text())
-        return CollectionMeta(
-            model=raw["model"],
-            dim=int(raw["dim"]),
-            schema=int(raw.get("schema", 1)),
-            extra=raw.get("extra", {}),
-        )
+        return read_meta(self.folder)
 
     def create(self, meta: CollectionMeta) -> None:
         # Dense vectors are stored as float16: half the RAM and disk of float32 (0.75 GB

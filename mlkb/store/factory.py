@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlkb.settings import Settings
-from mlkb.store.base import Store
+from mlkb.store.base import CollectionMeta, Store
 
 
 def open_store(settings: Settings) -> Store:
@@ -22,3 +22,16 @@ def open_store(settings: Settings) -> Store:
     from mlkb.store.edge import EdgeStore
 
     return EdgeStore(settings.store_path)
+
+
+def peek_meta(settings: Settings) -> CollectionMeta | None:
+    """The embedded store's record of how it was built, read before opening it (a hint:
+    the store may change before it opens); None for a server."""
+    if settings.qdrant_url:
+        return None
+    from mlkb.store.edge import read_meta
+
+    try:
+        return read_meta(settings.store_path)
+    except (OSError, ValueError, KeyError):  # the open that follows reports it
+        return None

@@ -51,6 +51,7 @@ def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache)
     torch_path = ModelEmbedder(
         DEFAULT_MODEL, real_model_cache, onnx_query=False, onnx_documents=False
     )
+    onnx_path = ModelEmbedder(DEFAULT_MODEL, real_model_cache)  # fp32, as torch
     texts = [
         "A much longer query " * 30,  # past the 256-token window: truncated alike
         "drift detection for pricing",
@@ -58,7 +59,7 @@ def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache)
         "How do I shard a 70B model across 8 GPUs with FSDP?",
     ] + [f"recipe {i}: " + "calibrate the classifier " * (i % 7) for i in range(40)]
     want = torch_path.embed_documents(texts)
-    batch = real_embedder.embed_documents(texts)
+    batch = onnx_path.embed_documents(texts)
     assert batch.shape == want.shape
     cosines = (batch * want).sum(1) / (np.linalg.norm(batch, axis=1) * np.linalg.norm(want, axis=1))
     assert float(cosines.min()) >= 0.999, cosines.round(4).tolist()
@@ -68,7 +69,7 @@ def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache)
     light, optimized = OnnxEncoder(export, light=True), OnnxEncoder(export)
     for text, row in zip(texts[:4], want[:4], strict=True):
         for got in (
-            np.asarray(real_embedder.embed_query(text)),
+            np.asarray(onnx_path.embed_query(text)),
             light.encode([text])[0],
             optimized.encode([text])[0],
         ):
@@ -200,10 +201,12 @@ def test_an_older_export_is_upgraded_without_torch(
     import onnx
 
     from mlkb.embed.model import model_cache_dir
+    from mlkb.embed.onnx import OnnxEncoder
     from mlkb.settings import DEFAULT_MODEL
 
-    want = np.asarray(real_embedder.embed_query("feature store"))
+    real_embedder.embed_query("feature store")  # makes the export
     current = model_cache_dir(real_model_cache, DEFAULT_MODEL)
+    want = OnnxEncoder(current).encode(["feature store"])[0]  # fp32, as the old export
     old = model_cache_dir(tmp_path / "models", DEFAULT_MODEL)
     old.mkdir(parents=True)
     onnx.save_model(onnx.load(str(current / "model.onnx")), str(old / "model.onnx"))
