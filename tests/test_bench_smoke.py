@@ -12,21 +12,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_scale_bench_small_run(tmp_path: Path) -> None:
-    args = ["--sizes", "1500", "--queries", "20", "--dir", str(tmp_path)]
+def run_bench(module: str, *args: str) -> str:
+    """Run ``python -m bench.<module> args`` from the repository root; its output."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.scale_bench", *args],
+        [sys.executable, "-m", f"bench.{module}", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    row = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
+    return done.stdout
+
+
+def test_scale_bench_small_run(tmp_path: Path) -> None:
+    stdout = run_bench("scale_bench", "--sizes", "1500", "--queries", "20", "--dir", str(tmp_path))
+    row = json.loads(next(line for line in stdout.splitlines() if line.startswith("{")))
     assert row["points"] == 1500
     assert row["recall@10"] >= 0.9  # under the full-scan threshold: exact either way
-    assert "| 1,500 |" in done.stdout
+    assert "| 1,500 |" in stdout
 
 
 def test_ingest_bench_small_run(tmp_path: Path, real_model_cache: Path) -> None:
@@ -39,14 +44,6 @@ def test_ingest_bench_small_run(tmp_path: Path, real_model_cache: Path) -> None:
             text = f"Abstract {i} on tau phosphorylation in glial cells. " * (20 + 30 * i)
             out.write(json.dumps({"_id": str(i), "title": f"Paper {i}", "text": text}) + "\n")
     args = ["--beir", str(beir), "--rounds", "1", "--fp32", "--models", str(real_model_cache)]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.ingest_bench", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "6 abstracts" in done.stdout
-    assert "int8 is" in done.stdout and "ratio: mlkb is" in done.stdout
+    stdout = run_bench("ingest_bench", *args)
+    assert "6 abstracts" in stdout
+    assert "int8 is" in stdout and "ratio: mlkb is" in stdout
