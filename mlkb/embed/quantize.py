@@ -53,7 +53,10 @@ def quantize_export(source: Path, folder: Path) -> None:
             graph.opset_import.add(domain="com.microsoft", version=1)  # fused operators'
         inline = tmp / "fp32.onnx"
         onnx.save_model(graph, str(inline))  # the quantizer reads one self-contained file
-        logging.disable(logging.WARNING)  # it advises pre-processing on every run
+        # It advises pre-processing on every run, through the root logger, which then
+        # configures itself to print every later log record; both are undone after.
+        root_handlers = list(logging.getLogger().handlers)
+        logging.disable(logging.WARNING)
         try:
             quantize_dynamic(
                 inline,
@@ -66,6 +69,9 @@ def quantize_export(source: Path, folder: Path) -> None:
             )
         finally:
             logging.disable(logging.NOTSET)
+            for handler in logging.getLogger().handlers[:]:
+                if handler not in root_handlers:
+                    logging.getLogger().removeHandler(handler)
         _save_graph(_load_graph(tmp / "int8.onnx"), tmp / _MODEL)
         inline.unlink()
         (tmp / "int8.onnx").unlink()

@@ -146,3 +146,35 @@ def test_an_fp32_store_is_searched_with_fp32_weights(
         query = np.asarray(kb.embedder.embed_query(_text(stored.payload)))
         assert float(query @ np.asarray(stored.dense)) >= 0.999
         assert kb.stats()["weights"] == "fp32"
+
+
+@pytest.mark.slow
+def test_quantizing_leaves_logging_as_it_was(
+    tmp_path: Path, real_embedder, real_model_cache: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """onnxruntime's quantizer logs through the root logger, which configures itself to
+    print every later record (a first `mlkb search` printed its log lines twice)."""
+    import subprocess
+    import sys
+
+    from mlkb.embed.model import model_cache_dir
+    from mlkb.settings import DEFAULT_MODEL
+
+    real_embedder.embed_query("x")  # the fp32 export exists
+    source = model_cache_dir(real_model_cache, DEFAULT_MODEL)
+    code = (
+        "import logging, sys; from pathlib import Path; "
+        "from mlkb.embed.quantize import quantize_export; "
+        "quantize_export(Path(sys.argv[1]), Path(sys.argv[2])); "
+        "print(len(logging.getLogger().handlers))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(source), str(tmp_path / "int8")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert done.stdout.strip() == "0", done.stdout
+    assert "WARNING" not in done.stderr
+    assert json.loads((tmp_path / "int8" / "mlkb-onnx.json").read_text())["weights"] == "int8"
