@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
-from mlkb.chunking import ChunkBudget, Pieces, chunk_markdown
+from mlkb._kb_documents import WRITE_BATCH, DocumentWrites
+from mlkb.chunking import ChunkBudget
 from mlkb.embed.base import DenseEmbedder
 from mlkb.embed.factory import make_embedder
-from mlkb.embed.sparse import bm25_document
 from mlkb.errors import DuplicateId, ModelMismatch, NotFound
 from mlkb.records import (
     chunk_key,
-    chunk_payload,
     document_view,
-    embedding_head,
-    embedding_text,
     is_document_id,
     point_id,
     recipe_from_payload,
@@ -30,7 +26,6 @@ from mlkb.records import (
 from mlkb.schema import (
     AddResult,
     AddStatus,
-    Document,
     DocumentView,
     Kind,
     Recipe,
@@ -42,16 +37,14 @@ from mlkb.search import search as run_search
 from mlkb.settings import Settings
 from mlkb.store.base import CollectionMeta, Filters, Store, StoredPoint
 from mlkb.store.factory import open_store, peek_meta
+from mlkb.weights import follow_store, new_collection_meta, store_weights
 
 log = logging.getLogger("mlkb")
 
 DOC_KINDS = [k.value for k in Kind if k is not Kind.recipe]
-WRITE_BATCH = 256
-WEIGHTS = "weights"
-"""The key under which a collection records its embedder's weights (``int8``, ``fp32``)."""
 
 
-class KnowledgeBase:
+class KnowledgeBase(DocumentWrites):
     """Recipes and documents in a vector store, searchable by meaning and by keywords."""
 
     def __init__(
@@ -68,7 +61,7 @@ class KnowledgeBase:
         self.embedder = embedder or make_embedder(self.settings)
         if prepare_query:  # a process about to search: load the model while the store opens
             if store is None:
-                self._follow_store(peek_meta(self.settings))
+                follow_store(self.embedder, peek_meta(self.settings))
             self.embedder.prepare_query()
         self.store = store or open_store(self.settings)
         self.tuning = SearchTuning()
@@ -91,7 +84,7 @@ class KnowledgeBase:
         if meta is None:
             self.store.create(self.new_collection_meta())
             meta = self.store.meta()
-        self._follow_store(meta)
+        follow_store(self.embedder, meta)
         # A new store is seeded, and so is an empty one: a process killed after creating
         # the collection but before writing the seeds (one batch) leaves an empty store.
         if (
@@ -114,20 +107,8 @@ class KnowledgeBase:
 
     def new_collection_meta(self) -> CollectionMeta:
         """The record of a collection about to be (re)built with the configured model and
-        weights; the embedder switches to those weights."""
-        self._follow_store(None)
-        meta = CollectionMeta(model=self.embedder.name, dim=self.embedder.dim)
-        weights = getattr(self.embedder, "weights", None)
-        if weights is not None:
-            meta.extra[WEIGHTS] = weights
-        return meta
-
-    def _follow_store(self, meta: CollectionMeta | None) -> None:
-        """Embed with the weights the store was built with (stores made before int8
-        record none: fp32); None: the configured weights."""
-        use = getattr(self.embedder, "use_weights", None)
-        if callable(use):
-            use(None if meta is None else meta.extra.get(WEIGHTS, "fp32"))
+        weights (``mlkb.weights``)."""
+        return new_collection_meta(self.embedder)
 
     def close(self, *, exiting: bool = False) -> None:
         """Flush and release the store (``exiting``: the process ends right after)."""
@@ -231,84 +212,6 @@ class KnowledgeBase:
         page = payloads[offset : offset + limit]
         return [recipe_from_payload(p) for p in page], len(payloads)
 
-    # -- documents --------------------------------------------------------------------
-    def add_document(self, doc: Document) -> AddResult:
-        """Add or refresh one document (chunked, embedded, idempotent by content hash)."""
-        return next(iter(self.add_documents([doc])))
-
-    def add_documents(
-        self, docs: Iterable[Document], *, on_result: Callable[[AddResult], None] | None = None
-    ) -> Iterator[AddResult]:
-        """Add documents, embedding chunks of several documents per batch.
-
-        Write order makes an interrupted run safe to repeat: a document's chunks 1..n are
-        written, stale chunks deleted, and chunk 0, which holds the content hash, last.
-        """
-        pending: list[tuple[Document, str, list[dict[str, Any]], AddStatus]] = []
-        pending_chunks = 0
-        for doc in docs:
-            digest = doc.content_hash()
-            head = self.store.retrieve([point_id(chunk_key(doc.id, 0))])
-            if head and head[0].payload.get("content_hash") == digest:
-                result = AddResult(
-                    id=doc.id,
-                    status=AddStatus.unchanged,
-                    chunks=int(head[0].payload.get("n_chunks", 0)),
-                )
-                if on_result:
-                    on_result(result)
-                yield result
-                continue
-            chunks = chunk_markdown(
-                doc.id,
-                doc.text,
-                self._budget,
-                pieces=self._pieces(),
-                head=functools.partial(embedding_head, doc.title),
-            )
-            payloads = [chunk_payload(doc, c, len(chunks), digest) for c in chunks]
-            status = AddStatus.updated if head else AddStatus.new
-            pending.append((doc, digest, payloads, status))
-            pending_chunks += len(payloads)
-            if pending_chunks >= self.settings.embed_batch_size * 4:
-                yield from self._flush_documents(pending, on_result)
-                pending, pending_chunks = [], 0
-        if pending:
-            yield from self._flush_documents(pending, on_result)
-        self.store.optimize()
-
-    def _pieces(self) -> Pieces | None:
-        """The embedder's tokenizer, when it offers one (``pieces()``, loaded once), so
-        chunks fit the model's window."""
-        offer = getattr(self.embedder, "pieces", None)
-        return offer() if callable(offer) else None
-
-    def _flush_documents(
-        self,
-        pending: list[tuple[Document, str, list[dict[str, Any]], AddStatus]],
-        on_result: Callable[[AddResult], None] | None,
-    ) -> Iterator[AddResult]:
-        all_payloads = [p for _, _, payloads, _ in pending for p in payloads]
-        points = self._points(all_payloads)
-        heads: list[StoredPoint] = []
-        bodies: list[StoredPoint] = []
-        for point in points:
-            (heads if point.payload["position"] == 0 else bodies).append(point)
-        with self._write_lock:
-            # Bodies first, stale chunks next, heads (with the content hash) last: a crash
-            # anywhere leaves each document without its new hash, so a rerun redoes it.
-            for start in range(0, len(bodies), WRITE_BATCH):
-                self.store.upsert(bodies[start : start + WRITE_BATCH])
-            for doc, _, payloads, _ in pending:
-                self.store.delete(filters=Filters(doc_id=doc.id, min_position=len(payloads)))
-            for start in range(0, len(heads), WRITE_BATCH):
-                self.store.upsert(heads[start : start + WRITE_BATCH])
-        for doc, _, payloads, status in pending:
-            result = AddResult(id=doc.id, status=status, chunks=len(payloads))
-            if on_result:
-                on_result(result)
-            yield result
-
     # -- reads ------------------------------------------------------------------------
     def search(self, request: SearchRequest | str) -> SearchResult:
         """Hybrid search; a plain string searches everything with the defaults."""
@@ -366,7 +269,7 @@ class KnowledgeBase:
             "by_source": self.store.facet("source"),
             "model": meta.model if meta else self.embedder.name,
             "dim": meta.dim if meta else None,
-            "weights": meta.extra.get(WEIGHTS, "fp32") if meta else None,
+            "weights": store_weights(meta) if meta else None,
             "backend": "server" if self.settings.qdrant_url else "embedded",
             "location": self.settings.qdrant_url or str(self.settings.store_path),
         }
@@ -376,19 +279,6 @@ class KnowledgeBase:
         return validate_query(query, self.settings.max_query_chars)
 
     # -- helpers ----------------------------------------------------------------------
-    def _points(self, payloads: list[dict[str, Any]]) -> list[StoredPoint]:
-        texts = [embedding_text(p) for p in payloads]
-        dense = self.embedder.embed_documents(texts)
-        return [
-            StoredPoint(
-                id=point_id(p["key"]),
-                payload=p,
-                dense=dense[i].tolist(),
-                sparse=bm25_document(texts[i]),
-            )
-            for i, p in enumerate(payloads)
-        ]
-
     def _scroll_all(self, filters: Filters, *, vectors: bool = False) -> Iterator[StoredPoint]:
         offset: str | None = None
         while True:
@@ -406,20 +296,7 @@ class KnowledgeBase:
     ) -> None:
         """Upsert points from payloads, embedding them unless ``vectors`` are given."""
         with self._write_lock:
-            if vectors is None:
-                self.store.upsert(self._points(payloads))
-                return
-            self.store.upsert(
-                [
-                    StoredPoint(
-                        id=point_id(p["key"]),
-                        payload=p,
-                        dense=v,
-                        sparse=bm25_document(embedding_text(p)),
-                    )
-                    for p, v in zip(payloads, vectors, strict=True)
-                ]
-            )
+            self.store.upsert(self._points(payloads, vectors))
 
 
 def _unknown(item_id: str) -> str:

@@ -17,9 +17,11 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from mlkb._kb_documents import WRITE_BATCH
 from mlkb.errors import ImportFileError, StoreUnavailable
-from mlkb.kb import WEIGHTS, WRITE_BATCH, KnowledgeBase
+from mlkb.kb import KnowledgeBase
 from mlkb.schema import Kind, Recipe
+from mlkb.weights import WEIGHTS, store_weights
 
 FORMAT = 1
 
@@ -41,7 +43,7 @@ def export_store(kb: KnowledgeBase, out: IO[str], *, vectors: bool = False) -> i
         "mlkb_export": FORMAT,
         "model": meta.model if meta else kb.embedder.name,
         "dim": meta.dim if meta else None,
-        "weights": meta.extra.get(WEIGHTS, "fp32") if meta else None,
+        WEIGHTS: store_weights(meta) if meta else None,
         "vectors": vectors,
         "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
@@ -125,7 +127,7 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
         and meta is not None
         and header.get("model") == meta.model
         # exports made before int8 name no weights: theirs were fp32
-        and header.get("weights", "fp32") == meta.extra.get(WEIGHTS, "fp32")
+        and header.get(WEIGHTS, "fp32") == store_weights(meta)
         and all("dense" in line for line in lines)
     )
     for start in range(0, len(lines), WRITE_BATCH):

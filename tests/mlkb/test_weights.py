@@ -11,9 +11,9 @@ import pytest
 from mlkb import KnowledgeBase, Settings
 from mlkb.embed.fake import FakeEmbedder
 from mlkb.errors import ConfigError
-from mlkb.kb import WEIGHTS
 from mlkb.store.base import Filters
 from mlkb.transfer import export_store, import_store, reindex
+from mlkb.weights import WEIGHTS
 from tests.mlkb.helpers import make_document
 
 
