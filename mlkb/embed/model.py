@@ -288,7 +288,8 @@ class ModelEmbedder:
             # process that asks again, such as a server or the TUI, gets the optimized one.
             encoder = self._query_encoder(optimized=self._queried)
             self._queried = True
-            return [float(x) for x in encoder.encode([text])[0]]
+            values: list[float] = encoder.encode([text])[0].tolist()
+            return values
         self._refuse_torch_on_int8("MLKB_ONNX_QUERY")
         vector = self._sentence_transformer().encode(
             [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False

@@ -13,6 +13,7 @@ import json
 import logging
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -350,14 +351,21 @@ class OnnxEncoder:
         """Embed many texts in batches of similar length, so little time goes to padding,
         spread over the sessions; the vectors come back in the order of ``texts``."""
         encodings = self._tokenizer.encode_batch(texts)
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        batches = deque(
+            order[start : start + batch_size] for start in range(0, len(order), batch_size)
+        )
         workers = min(len(self._sessions), len(batches))
 
         def work(worker: int) -> None:
-            # Interleaved batches: each worker gets short and long texts alike.
-            for rows in batches[worker::workers]:
+            # Longest batches first, each worker taking the next as it finishes: the
+            # workers end together, within one short batch of each other.
+            while True:
+                try:
+                    rows = batches.popleft()
+                except IndexError:
+                    return
                 out[rows] = self._run([encodings[i] for i in rows], self._sessions[worker])
 
         if workers <= 1:
