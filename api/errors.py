@@ -1,19 +1,23 @@
 """Every error leaves the API as JSON ``{"error": <code>, "detail": <message>}``.
 
 The core's ``MlkbError`` carries its own HTTP status and code; request validation
-becomes 422 ``invalid_request`` with the first problem spelled out; anything unexpected
-is a 500 ``internal`` whose detail names no internals (the traceback goes to the log).
+becomes 422 ``invalid_request`` with the first problem spelled out in ``detail`` and all
+of them in ``problems``; a body that is not JSON is a 400 ``malformed_json``; anything
+unexpected is a 500 ``internal`` whose detail names no internals (the traceback goes to
+the log).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from mlkb.errors import AuthError, MlkbError
 
@@ -29,6 +33,7 @@ _HTTP_CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    421: "misdirected_request",
     422: "invalid_request",
     429: "too_many_requests",
 }
@@ -48,22 +53,88 @@ class InvalidRequest(MlkbError):
     code = "invalid_request"
 
 
+class MalformedBody(MlkbError):
+    """A body that cannot be read as JSON."""
+
+    http_status = 400
+    code = "malformed_json"
+
+
+class UnsupportedMediaType(MlkbError):
+    """A body sent as something other than JSON."""
+
+    http_status = 415
+    code = "unsupported_media_type"
+
+
 def error_response(
-    status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    problems: list[dict[str, str]] | None = None,
 ) -> JSONResponse:
-    """The one error shape."""
-    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+    """The one error shape; validation errors add ``problems``, one per invalid field."""
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    if problems is not None:
+        body["problems"] = problems
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# pydantic names the member of a union that failed (``str``, ``constrained-str``,
+# ``function-after[...]``) as if it were a field; clients need only the field's path.
+_TYPE_TAG = re.compile(r"[a-z-]+\[.*\]|constrained-[a-z]+|str|int|float|bool|none")
+_SCOPES = ("body", "query", "path", "header")
+
+
+def _where(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _SCOPES:
+        parts = parts[1:] or [parts[0]]
+    while len(parts) > 1 and isinstance(parts[-1], str) and _TYPE_TAG.fullmatch(parts[-1]):
+        parts.pop()
+    return ".".join(str(p) for p in parts)
+
+
+def _merge(messages: list[str]) -> str:
+    """One message for the failed members of a union: "Input should be a, b or c"."""
+    prefix = "Input should be "
+    if len(messages) > 1 and all(m.startswith(prefix) for m in messages):
+        options = [m.removeprefix(prefix) for m in messages]
+        return prefix + ", ".join(options[:-1]) + " or " + options[-1]
+    return "; ".join(messages)
+
+
+def validation_problems(errors: list[Any]) -> list[dict[str, str]]:
+    """Every validation problem as ``{"loc": "metrics.auc", "msg": ...}``, one per place."""
+    by_loc: dict[str, list[str]] = {}
+    for error in errors:
+        msgs = by_loc.setdefault(_where(error.get("loc", ())) or "body", [])
+        msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if msg not in msgs:
+            msgs.append(msg)
+    return [{"loc": loc, "msg": _merge(msgs)} for loc, msgs in by_loc.items()]
 
 
 def describe_validation(errors: list[Any]) -> str:
     """The first validation problem as one line: where, what, and how many more."""
-    if not errors:
+    problems = validation_problems(errors)
+    if not problems:
         return "the request is invalid"
-    first = errors[0]
-    loc = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body",)) or "body"
-    msg = str(first.get("msg", "invalid value"))
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    return f"{loc}: {msg}{more}"
+    first = problems[0]
+    more = len(problems) - 1
+    suffix = f" (and {more} more {'problem' if more == 1 else 'problems'}, see problems)"
+    return f"{first['loc']}: {first['msg']}{suffix if more else ''}"
+
+
+def invalid_request(errors: list[Any]) -> JSONResponse:
+    """A 422 listing every problem."""
+    return error_response(
+        422,
+        InvalidRequest.code,
+        describe_validation(errors),
+        problems=validation_problems(errors),
+    )
 
 
 async def _mlkb_error(_: Request, exc: MlkbError) -> JSONResponse:
@@ -72,15 +143,59 @@ async def _mlkb_error(_: Request, exc: MlkbError) -> JSONResponse:
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    return error_response(422, InvalidRequest.code, describe_validation(list(exc.errors())))
+    errors = list(exc.errors())
+    bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        loc = bad_json.get("loc", ())
+        where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        reason = (bad_json.get("ctx") or {}).get("error", "not JSON")
+        return error_response(400, MalformedBody.code, f"malformed JSON{where}: {reason}")
+    return invalid_request(errors)
 
 
-async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route accepts at this request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return sorted(methods)
+
+
+def _route_hint(request: Request) -> str:
+    """A pointer to the route meant: the path without its trailing slash, or one below it."""
+    path = request.url.path
+    if path.endswith("/") and len(path) > 1:
+        scope = {**request.scope, "path": path.rstrip("/")}
+        routes = [r for r in request.app.router.routes if isinstance(r, Route)]
+        if any(r.matches(scope)[0] is Match.FULL for r in routes):
+            return f"; drop the trailing slash: {path.rstrip('/')}"
+    below = sorted(
+        {
+            r.path
+            for r in request.app.router.routes
+            if isinstance(r, Route) and r.path.startswith(path.rstrip("/") + "/")
+        }
+    )
+    if below:
+        return f"; did you mean {' or '.join(below[:3])}?"
+    return "; see /docs for the API"
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 404 and detail == "Not Found":
-        detail = "no such route; see /docs for the API"
-    return error_response(exc.status_code, code, detail, getattr(exc, "headers", None))
+        detail = f"no route {request.method} {request.url.path}{_route_hint(request)}"
+    elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        use = " or ".join(allowed)
+        detail = f"{request.method} is not allowed on {request.url.path}; use {use}"
+    return error_response(exc.status_code, code, detail, headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -201,7 +201,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         """
         if ctx.headers is not None:
             call(lambda: check_write(settings, header_key(ctx.headers)))
-        valid = Recipe.model_validate(recipe.model_dump())
+        valid = recipe.to_recipe()  # the server sets version and updated
         return AddOut.of(call(lambda: get_kb().add_recipe(valid, source="user", replace=replace)))
 
     return server

@@ -25,6 +25,8 @@ from mlkb.schema import (
     Recipe,
     SearchMode,
     SearchResult,
+    normalize_text,
+    sha256_text,
 )
 
 DOC_ID_RE = r"^(arxiv|hf|url|file|web|doc):\S+$"
@@ -34,11 +36,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ProblemOut(BaseModel):
+    """One invalid field of a request."""
+
+    loc: str = Field(description="Where: the field's dotted path.", examples=["metrics.auc"])
+    msg: str = Field(description="What is wrong with it.", examples=["must be a finite number"])
+
+
 class ErrorOut(BaseModel):
     """Every error: a stable machine code and a one-line message saying how to fix it."""
 
     error: str = Field(examples=["not_found"])
     detail: str = Field(examples=["no item with id 'x'; `mlkb search` finds ids"])
+    problems: list[ProblemOut] | None = Field(
+        default=None, description="Validation errors (422) only: every invalid field."
+    )
 
 
 WRITE_AUTH_ERRORS: dict[int | str, dict[str, object]] = {
@@ -120,11 +132,28 @@ class RecipeOut(Recipe):
     model_config = ConfigDict(extra="ignore")
 
 
+SERVER_OWNED = frozenset({"version", "updated"})
+"""Recipe fields the server sets; a client's values for them are ignored."""
+
+
 class RecipeIn(Recipe):
-    """A recipe to add (POST /v1/recipes)."""
+    """A recipe to add (POST /v1/recipes). ``version`` and ``updated`` belong to the server:
+    it ignores values sent for them, so a recipe read from the API can be sent back."""
+
+    version: int | None = Field(  # type: ignore[assignment]
+        default=None,
+        description="Set by the server (1 when new, bumped on every change); ignored if sent.",
+    )
+    updated: dt.date | None = Field(  # type: ignore[assignment]
+        default=None, description="Set by the server: the day of the last change; ignored if sent."
+    )
+
+    def to_recipe(self, **fields: Any) -> Recipe:
+        """The core's recipe, without the server-owned fields (the store sets them)."""
+        return Recipe.model_validate({**self.model_dump(exclude=SERVER_OWNED), **fields})
 
 
-class RecipeUpdate(Recipe):
+class RecipeUpdate(RecipeIn):
     """A recipe replacing the one at its path; ``id`` may be left out."""
 
     id: Annotated[str, StringConstraints(pattern=SLUG_RE)] | None = None  # type: ignore[assignment]
@@ -202,10 +231,14 @@ class AddOut(BaseModel):
 
 
 class DocumentIn(_In):
-    """A text or markdown document to add. Without ``id``, ``doc:<slug of the title>``."""
+    """A text or markdown document to add. Without ``id`` it gets
+    ``doc:<slug of the title>-<hash of the text>``: sending the same text again finds the
+    same document, and different texts never overwrite each other."""
 
     id: Annotated[str, StringConstraints(pattern=DOC_ID_RE, max_length=500)] | None = Field(
-        default=None, description="`<source>:<native id>`, e.g. `doc:my-notes` or `url:...`."
+        default=None,
+        description="`<source>:<native id>`, e.g. `doc:my-notes` or `url:...`. Give one to "
+        "replace a document's content later; without it, changed text is a new document.",
     )
     title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     text: str = Field(min_length=1, description="The content, markdown or plain text.")
@@ -218,11 +251,12 @@ class DocumentIn(_In):
     tags: list[str] = Field(default_factory=list)
 
     def doc_id(self) -> str:
-        """The given id, or one derived from the title."""
+        """The given id, or one derived from the title and the text."""
         if self.id:
             return self.id
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:80]
-        return f"doc:{slug or 'untitled'}"
+        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:80].strip("-")
+        digest = sha256_text(normalize_text(self.text))[:12]
+        return f"doc:{slug or 'untitled'}-{digest}"
 
 
 # -- ingest -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import yaml
 
 from mlkb.errors import InputError
 from mlkb.schema import Document, Kind, SearchMode, SearchRequest
+from mlkb.seeds import malformed_yaml
 
 Qrels = dict[str, dict[str, int]]
 CUTOFF = 10
@@ -117,8 +118,10 @@ def load_seed_queries(path: Path) -> tuple[dict[str, str], Qrels]:
     """Queries and graded recipe ids from ``seeds/eval/queries.yaml``."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the eval queries ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise InputError(malformed_yaml(path, exc)) from None
     if not isinstance(data, list):
         raise InputError(f"{path}: expected a list of {{query, relevant}} entries")
     queries, qrels = {}, {}

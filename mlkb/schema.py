@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from mlkb.vocab import Area as Area
 from mlkb.vocab import Kind as Kind
@@ -17,11 +26,20 @@ from mlkb.vocab import SearchMode as SearchMode
 
 SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
-Scalar = str | int | float | bool
+
+
+def _finite(value: Any) -> Any:
+    # NaN and infinities would be stored, then break JSON output and comparisons.
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("finite_number", "must be a finite number")
+    return value
+
+
+Scalar = Annotated[str | int | float | bool, BeforeValidator(_finite)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Context(_Strict):

@@ -37,7 +37,10 @@ def recipe_files(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir() and (path / "recipes").is_dir():
             path = path / "recipes"
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"}))
+            found = sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+            if not found:
+                raise InvalidRecipe(f"{path}: no .yaml or .yml recipe files in this folder")
+            files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
@@ -86,11 +89,16 @@ def load_recipe_file(path: Path) -> Recipe:
         except yaml.YAMLError:
             data = yaml.safe_load(text)  # its messages name the problem more plainly
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or "invalid syntax"
-        raise InvalidRecipe(f"{where}: malformed YAML ({problem}); fix the syntax") from None
+        raise InvalidRecipe(malformed_yaml(path, exc)) from None
     return parse_recipe(data, str(path))
+
+
+def malformed_yaml(path: Path, exc: Exception) -> str:
+    """One line naming the file, the line and the problem of a YAML syntax error."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or "invalid syntax"
+    return f"{where}: malformed YAML ({problem}); fix the syntax"
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -139,6 +140,31 @@ class Settings(BaseSettings):
 
     crawl_timeout: float = Field(default=600.0, gt=0)
     """Seconds to wait for a Firecrawl crawl to finish before giving up."""
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home_named(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty; unset it for the default, or name a folder")
+        return value
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        # It names a folder under MLKB_HOME/stores: no paths, no empty name.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value):
+            raise ValueError(
+                f"{value!r} is not a collection name; use letters, digits, '-' and '_' "
+                "(up to 64, starting with a letter or digit)"
+            )
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(f"{value!r} is not an http(s) URL, e.g. http://127.0.0.1:8765")
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

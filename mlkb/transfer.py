@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from mlkb._kb_documents import WRITE_BATCH
 from mlkb.errors import ImportFileError, StoreUnavailable
 from mlkb.kb import KnowledgeBase
+from mlkb.records import point_id
 from mlkb.schema import Kind, Recipe
 from mlkb.weights import WEIGHTS, store_weights
 
@@ -34,6 +35,8 @@ class ImportReport:
     recipes: int
     documents: int
     reembedded: bool
+    unchanged: int = 0
+    """Points already stored exactly as in the file, left as they were (not re-embedded)."""
 
 
 def export_store(kb: KnowledgeBase, out: IO[str], *, vectors: bool = False) -> int:
@@ -93,25 +96,33 @@ def read_export(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read it ({exc.strerror})") from None
-    with handle:
-        first = handle.readline()
+    try:
+        with handle:
+            return _read_lines(path, handle)
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            f"{path}: not UTF-8 text, so not an mlkb export; make one with `mlkb export`"
+        ) from None
+
+
+def _read_lines(path: Path, handle: IO[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    try:
+        header = json.loads(handle.readline())
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or header.get("mlkb_export") != FORMAT:
+        raise ImportFileError(
+            f"{path}: line 1 is not an mlkb export header; make the file with `mlkb export`"
+        )
+    lines = []
+    errors = []
+    for number, raw in enumerate(handle, start=2):
+        if not raw.strip():
+            continue
         try:
-            header = json.loads(first)
-        except json.JSONDecodeError:
-            header = None
-        if not isinstance(header, dict) or header.get("mlkb_export") != FORMAT:
-            raise ImportFileError(
-                f"{path}: line 1 is not an mlkb export header; make the file with `mlkb export`"
-            )
-        lines = []
-        errors = []
-        for number, raw in enumerate(handle, start=2):
-            if not raw.strip():
-                continue
-            try:
-                lines.append(_check_line(number, raw))
-            except ImportFileError as exc:
-                errors.append(exc.message)
+            lines.append(_check_line(number, raw))
+        except ImportFileError as exc:
+            errors.append(exc.message)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ImportFileError(f"{path}: {errors[0]}{more}; nothing was imported")
@@ -130,8 +141,12 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
         and header.get(WEIGHTS, "fp32") == store_weights(meta)
         and all("dense" in line for line in lines)
     )
+    unchanged = 0
     for start in range(0, len(lines), WRITE_BATCH):
-        batch = lines[start : start + WRITE_BATCH]
+        batch = _changed(kb, lines[start : start + WRITE_BATCH])
+        unchanged += min(WRITE_BATCH, len(lines) - start) - len(batch)
+        if not batch:
+            continue
         # chunk 0 of a document holds its content hash: write it after the other chunks
         batch.sort(key=lambda line: line["payload"].get("position", 1) == 0)
         payloads = [line["payload"] for line in batch]
@@ -140,8 +155,22 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
     recipes = sum(1 for line in lines if line["payload"]["kind"] == Kind.recipe.value)
     documents = sum(1 for line in lines if line["payload"].get("position") == 0)
     return ImportReport(
-        points=len(lines), recipes=recipes, documents=documents, reembedded=not reuse
+        points=len(lines),
+        recipes=recipes,
+        documents=documents,
+        reembedded=not reuse and unchanged < len(lines),
+        unchanged=unchanged,
     )
+
+
+def _changed(kb: KnowledgeBase, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines whose point is not already stored with the same payload: importing a
+    backup into the store it came from embeds nothing again."""
+    stored = {
+        p.payload.get("key"): p.payload
+        for p in kb.store.retrieve([point_id(line["key"]) for line in lines])
+    }
+    return [line for line in lines if stored.get(line["key"]) != line["payload"]]
 
 
 def reindex(kb: KnowledgeBase) -> ImportReport:
@@ -150,13 +179,18 @@ def reindex(kb: KnowledgeBase) -> ImportReport:
     The points are first exported to a file under ``MLKB_HOME``; if the rebuild is
     interrupted, ``mlkb import`` of that file restores everything.
     """
+    meta = kb.new_collection_meta()  # loads the new model: a bad name fails here, store intact
     kb.settings.home.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="reindex-", suffix=".jsonl", dir=kb.settings.home)
     path = Path(name)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        export_store(kb, out)
     try:
-        kb.store.create(kb.new_collection_meta())
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            export_store(kb, out)
+    except BaseException:
+        path.unlink(missing_ok=True)  # the store is untouched; the copy is not needed
+        raise
+    try:
+        kb.store.create(meta)
         report = import_store(kb, path)
     except Exception as exc:
         raise StoreUnavailable(

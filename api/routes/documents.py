@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from api.body import JsonBodyRoute
 from api.deps import KBDep, WriteAccess
-from api.errors import InvalidRequest, describe_validation
 from api.schemas import WRITE_AUTH_ERRORS, AddOut, DocumentIn, ErrorOut
 from mlkb.schema import Document, Kind
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"])
+router = APIRouter(prefix="/v1/documents", tags=["documents"], route_class=JsonBodyRoute)
 
 
 @router.post(
@@ -21,7 +22,9 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 )
 def add_document(kb: KBDep, body: DocumentIn) -> AddOut:
     """Add or refresh a document: chunked, embedded and searchable at once. Sending the
-    same content again is a no-op (status ``unchanged``); changed content replaces it."""
+    same content again is a no-op (status ``unchanged``). Changed content replaces the
+    document with the same ``id``; without an ``id`` it is a new document (the derived id
+    holds a hash of the text)."""
     doc_id = body.doc_id()
     try:
         doc = Document(
@@ -36,5 +39,5 @@ def add_document(kb: KBDep, body: DocumentIn) -> AddOut:
             text=body.text,
         )
     except ValidationError as exc:
-        raise InvalidRequest(describe_validation(list(exc.errors()))) from None
+        raise RequestValidationError(exc.errors()) from None
     return AddOut.of(kb.add_document(doc))

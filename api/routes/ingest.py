@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
 
+from api.body import JsonBodyRoute
 from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
 from api.schemas import WRITE_AUTH_ERRORS, ErrorOut, IngestSource, JobAccepted, JobOut, JobStatus
 from mlkb.errors import NotFound
 from mlkb.settings import Settings
 
-router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
+router = APIRouter(prefix="/v1/ingest", tags=["ingest"], route_class=JsonBodyRoute)
 
 PARAMS_DOC = (
     "The source's parameters, as the matching `mlkb ingest <source>` options: e.g. "

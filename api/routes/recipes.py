@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from api.body import JsonBodyRoute
 from api.deps import KBDep, ReadAccess, WriteAccess
 from api.errors import InvalidRequest
 from api.schemas import (
@@ -13,15 +14,17 @@ from api.schemas import (
     AddOut,
     ErrorOut,
     RecipeIn,
+    RecipeItem,
     RecipeOut,
     RecipePage,
     RecipeUpdate,
 )
 from mlkb.errors import NotFound
+from mlkb.kb import KnowledgeBase
 from mlkb.records import is_document_id
 from mlkb.schema import SLUG_RE, AddStatus, Area, Recipe
 
-router = APIRouter(prefix="/v1/recipes", tags=["recipes"])
+router = APIRouter(prefix="/v1/recipes", tags=["recipes"], route_class=JsonBodyRoute)
 
 RecipeId = Annotated[str, Path(description="The recipe's id (a slug).", pattern=SLUG_RE)]
 WRITE_ERRORS: dict[int | str, dict[str, object]] = {
@@ -30,20 +33,68 @@ WRITE_ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorOut, "description": "Unknown recipe."},
+}
+
+
 @router.get("", response_model=RecipePage, dependencies=[ReadAccess])
 def list_recipes(
     kb: KBDep,
-    area: Annotated[Area | None, Query(description="Only this area.")] = None,
-    tag: Annotated[str | None, Query(description="Only recipes with this tag.")] = None,
+    area: Annotated[
+        list[Area], Query(description="Only recipes in one of these areas (repeatable).")
+    ] = [],  # noqa: B006
+    tag: Annotated[
+        list[str], Query(description="Only recipes with one of these tags (repeatable).")
+    ] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecipePage:
-    """A page of recipes sorted by area and id, with the total that match."""
-    recipes, total = kb.list_recipes(
-        area=area.value if area else None, tag=tag, limit=limit, offset=offset
-    )
+    """A page of recipes sorted by area and id, with the total that match. Repeated
+    ``area`` or ``tag`` values mean any of them, as on search."""
+    areas = list(dict.fromkeys(a.value for a in area))
+    tags = list(dict.fromkeys(tag))
+    recipes, total = _matching(kb, areas, tags, limit, offset)
     items = [RecipeOut.model_validate(r.model_dump()) for r in recipes]
     return RecipePage(items=items, total=total, limit=limit, offset=offset)
+
+
+def _matching(
+    kb: KnowledgeBase, areas: list[str], tags: list[str], limit: int, offset: int
+) -> tuple[list[Recipe], int]:
+    """A page of the recipes in any of ``areas`` with any of ``tags``. The core filters on
+    one value of each; for more, this filters all its recipes (a few thousand at most)."""
+    if len(areas) <= 1 and len(tags) <= 1:
+        return kb.list_recipes(
+            area=areas[0] if areas else None,
+            tag=tags[0] if tags else None,
+            limit=limit,
+            offset=offset,
+        )
+    everything, _ = kb.list_recipes(
+        area=areas[0] if len(areas) == 1 else None,
+        tag=tags[0] if len(tags) == 1 else None,
+        limit=1_000_000_000,
+    )
+    wanted = [
+        r
+        for r in everything
+        if (not areas or r.area.value in areas) and (not tags or set(tags) & set(r.tags))
+    ]
+    return wanted[offset : offset + limit], len(wanted)
+
+
+@router.get(
+    "/{recipe_id}", response_model=RecipeItem, responses=NOT_FOUND, dependencies=[ReadAccess]
+)
+def get_recipe(kb: KBDep, recipe_id: Annotated[str, Path()]) -> RecipeItem:
+    """One recipe, in the same shape as ``GET /v1/items/{id}`` gives for it."""
+    if is_document_id(recipe_id):
+        raise NotFound(f"'{recipe_id}' is a document id; GET /v1/items/{{id}} reads documents")
+    item = kb.get(recipe_id)
+    if not isinstance(item, Recipe):
+        raise NotFound(f"'{recipe_id}' is not a recipe; GET /v1/items/{{id}} reads it")
+    return RecipeItem(recipe=RecipeOut.model_validate(item.model_dump()))
 
 
 @router.post(
@@ -59,8 +110,9 @@ def list_recipes(
 )
 def create_recipe(kb: KBDep, body: RecipeIn, response: Response) -> AddOut:
     """Add a recipe. 201 when new; 200 when an identical one exists; 409 when the id is
-    taken by a different recipe (replace it with PUT)."""
-    result = kb.add_recipe(Recipe.model_validate(body.model_dump()), source="user")
+    taken by a different recipe (replace it with PUT). The server sets ``version`` and
+    ``updated``."""
+    result = kb.add_recipe(body.to_recipe(), source="user")
     if result.status is not AddStatus.new:
         response.status_code = 200
     return AddOut.of(result)
@@ -70,14 +122,14 @@ def create_recipe(kb: KBDep, body: RecipeIn, response: Response) -> AddOut:
     "/{recipe_id}", response_model=AddOut, dependencies=[WriteAccess], responses=WRITE_ERRORS
 )
 def replace_recipe(kb: KBDep, recipe_id: RecipeId, body: RecipeUpdate) -> AddOut:
-    """Add or replace the recipe with this id; a changed recipe gets a new version."""
+    """Add or replace the recipe with this id; a changed recipe gets a new version (the
+    server sets ``version`` and ``updated``)."""
     if body.id is not None and body.id != recipe_id:
         raise InvalidRequest(
             f"the body's id '{body.id}' differs from the path's '{recipe_id}'; "
             "leave it out or make them equal"
         )
-    recipe = Recipe.model_validate({**body.model_dump(), "id": recipe_id})
-    return AddOut.of(kb.add_recipe(recipe, source="user", replace=True))
+    return AddOut.of(kb.add_recipe(body.to_recipe(id=recipe_id), source="user", replace=True))
 
 
 @router.delete(
@@ -85,7 +137,7 @@ def replace_recipe(kb: KBDep, recipe_id: RecipeId, body: RecipeUpdate) -> AddOut
     status_code=204,
     response_class=Response,
     dependencies=[WriteAccess],
-    responses={**WRITE_ERRORS, 404: {"model": ErrorOut, "description": "Unknown recipe."}},
+    responses={**WRITE_ERRORS, **NOT_FOUND},
 )
 def delete_recipe(kb: KBDep, recipe_id: Annotated[str, Path()]) -> Response:
     """Remove a recipe."""

@@ -7,12 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from api.body import JsonBodyRoute
 from api.deps import KBDep, ReadAccess
 from api.schemas import ErrorOut, SearchIn, SearchOptions, SearchOut, SearchParams
 from mlkb.schema import Area, Kind, SearchRequest
 from mlkb.store.base import Filters
 
-router = APIRouter(prefix="/v1", tags=["search"], dependencies=[ReadAccess])
+router = APIRouter(
+    prefix="/v1", tags=["search"], dependencies=[ReadAccess], route_class=JsonBodyRoute
+)
 
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut, "description": "A read key is required and was not sent."},

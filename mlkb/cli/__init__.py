@@ -57,6 +57,9 @@ def run() -> None:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except OSError as exc:  # the disk or the network, in a place no command checks itself
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}", 2)
 
 
 def main() -> None:

@@ -20,8 +20,11 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # errors st
 
 
 def fail(message: str, code: int) -> NoReturn:
-    """Print a one-line error and exit."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    """Print a one-line error and exit. The message is shown as written: brackets in an id
+    or a path are not read as markup."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     sys.exit(code)
 
 
@@ -36,8 +39,12 @@ def settings() -> Any:
         return Settings()
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"setting {field or 'MLKB_*'}: {err['msg']}") from None
+        field = str(err["loc"][0]) if err["loc"] else ""
+        msg = err["msg"].removeprefix("Value error, ")
+        if not field:  # a check across settings names its variables itself
+            raise ConfigError(msg) from None
+        name = field if field.isupper() else f"MLKB_{field.upper()}"
+        raise ConfigError(f"{name}: {msg}") from None
 
 
 class _StderrHandler(logging.Handler):

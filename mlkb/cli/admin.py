@@ -60,19 +60,26 @@ def export(
 
     Example: mlkb export backup.jsonl
     """
+    from mlkb.errors import InputError
     from mlkb.transfer import export_store
 
+    target = Path(path)
+    if path != "-" and target.is_dir():
+        raise InputError(f"'{path}' is a folder; name a file, e.g. {target / 'backup.jsonl'}")
     with open_kb(local_only=True) as kb:
         if path == "-":
             count = export_store(kb, sys.stdout, vectors=vectors)
         else:
-            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(target.name + ".part")
-            with tmp.open("w", encoding="utf-8") as out:
-                count = export_store(kb, out, vectors=vectors)
-            tmp.replace(target)
+            try:
+                with tmp.open("w", encoding="utf-8") as out:
+                    count = export_store(kb, out, vectors=vectors)
+                tmp.replace(target)
+            finally:
+                tmp.unlink(missing_ok=True)  # only left if the export failed
     if path != "-":
-        console.print(f"exported {count} points to {path}")
+        console.print(f"exported {count} points to {path}", markup=False)
 
 
 def import_(
@@ -86,10 +93,17 @@ def import_(
 
     with open_kb(local_only=True) as kb:
         report = import_store(kb, path)
+    if report.unchanged == report.points:
+        console.print(f"nothing to import: all {report.points} points are stored as they are")
+        return
     how = "re-embedded" if report.reembedded else "vectors reused"
+    written = report.points - report.unchanged
+    of = f" of {report.points}" if report.unchanged else ""
+    same = f"; {report.unchanged} were already stored as they are" if report.unchanged else ""
     console.print(
-        f"imported {report.points} points ({report.recipes} recipes, "
-        f"{report.documents} documents; {how})"
+        f"imported {written}{of} points ({report.recipes} recipes, "
+        f"{report.documents} documents; {how}){same}",
+        soft_wrap=True,
     )
 
 
@@ -102,7 +116,7 @@ def reindex() -> None:
 
     with open_kb(check_model=False, local_only=True) as kb:
         report = run(kb)
-    console.print(f"reindexed {report.points} points with {kb.embedder.name}")
+    console.print(f"reindexed {report.points} points with {kb.embedder.name}", markup=False)
 
 
 def rm(item_id: Annotated[str, typer.Argument(help="A recipe or document id.")]) -> None:
@@ -112,7 +126,7 @@ def rm(item_id: Annotated[str, typer.Argument(help="A recipe or document id.")])
     """
     with open_kb() as kb:
         kb.delete(item_id)
-    console.print(f"removed  {item_id}")
+    console.print(f"removed  {item_id}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,9 +25,9 @@ def eval_(
     store: Annotated[
         Path | None, typer.Option(help="Keep the BEIR store here and reuse it next time.")
     ] = None,
-    worst: Annotated[int, typer.Option(help="Print this many worst queries.")] = 5,
+    worst: Annotated[int, typer.Option(min=0, help="Print this many worst queries.")] = 5,
     min_ndcg: Annotated[
-        float | None, typer.Option(help="Exit 1 if hybrid nDCG@10 is lower.")
+        float | None, typer.Option(min=0.0, max=1.0, help="Exit 1 if hybrid nDCG@10 is lower.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -57,6 +57,7 @@ def eval_(
     if as_json:
         print_json([r.summary() | {"worst": [w.query for w in r.worst(worst)]} for r in reports])
     else:
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(
@@ -83,14 +84,15 @@ def eval_(
             )
         console.print(table)
         for r in reports:
-            console.print(f"\n[bold]worst queries ({r.mode})[/]")
+            if worst:
+                console.print(f"\n[bold]worst queries ({r.mode})[/]")
             for q in r.worst(worst):
-                want = ", ".join(k for k, g in q.relevant.items() if g == 2) or ", ".join(
-                    q.relevant
-                )
+                want = [k for k, g in q.relevant.items() if g == 2] or list(q.relevant)
+                console.print(f"  {q.ndcg:.2f}  {escape(q.query)}")
+                # whole ids: a cut one cannot be looked up with `mlkb show`
                 console.print(
-                    f"  {q.ndcg:.2f}  {q.query[:70]}  [dim]want {want[:60]}; "
-                    f"got {', '.join(q.retrieved[:3])[:80]}[/]"
+                    f"        [dim]want {escape(', '.join(want))}; "
+                    f"got {escape(', '.join(q.retrieved[:3]))}[/]"
                 )
     hybrid = next((r for r in reports if r.mode == SearchMode.hybrid.value), None)
     if min_ndcg is not None and hybrid is not None and hybrid.ndcg < min_ndcg:

@@ -65,6 +65,8 @@ def validate(paths: PathsArg, as_json: Annotated[bool, typer.Option("--json")] =
 
     Example: mlkb recipe validate seeds/
     """
+    from rich.markup import escape
+
     from mlkb.seeds import load_recipes
 
     report = load_recipes(paths)
@@ -72,7 +74,7 @@ def validate(paths: PathsArg, as_json: Annotated[bool, typer.Option("--json")] =
         print_json({"valid": len(report.recipes), "errors": report.errors})
     else:
         for error in report.errors:
-            err_console.print(f"[red]✗[/] {error}", markup=True, highlight=False)
+            err_console.print(f"[red]✗[/] {escape(error)}", markup=True, highlight=False)
         console.print(f"{len(report.recipes)} valid, {len(report.errors)} invalid")
     if report.errors:
         raise typer.Exit(1)
@@ -101,7 +103,7 @@ def add(
         print_json([r.model_dump(mode="json") for r in results])
         return
     for result in results:
-        console.print(f"{result.status.value:>9}  {result.id}")
+        console.print(f"{result.status.value:>9}  {result.id}", markup=False)
 
 
 @app.command("list")
@@ -129,10 +131,11 @@ def list_(
         )
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("area", "id", "title", box=None, header_style="bold")
     for r in recipes:
-        table.add_row(r.area.value, f"[cyan]{r.id}[/]", r.title)
+        table.add_row(r.area.value, Text(r.id, style="cyan"), Text(r.title))
     console.print(table)
     console.print(f"[dim]{total} recipes[/]")
 
@@ -152,4 +155,4 @@ def rm(recipe_id: Annotated[str, typer.Argument(help="The recipe's id.")]) -> No
                 f"'{recipe_id}' is a document, not a recipe; documents go with `mlkb rm`"
             )
         kb.delete(recipe_id)
-    console.print(f"removed  {recipe_id}")
+    console.print(f"removed  {recipe_id}", markup=False)

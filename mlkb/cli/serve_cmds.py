@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import socket
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 
+class LogLevel(StrEnum):
+    """uvicorn's log levels."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+    trace = "trace"
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 picks a free one).")] = 8765,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    log_level: Annotated[LogLevel, typer.Option(help="uvicorn log level.")] = LogLevel.info,
 ) -> None:
     """Serve the REST API and MCP (at /mcp) for agents and the CLI.
 
@@ -21,11 +34,34 @@ def serve(
     """
     from mlkb.cli._common import _log_to_stderr, settings
 
+    cfg = settings()
+    _check_can_listen(host, port)  # before the store and the model load, not after
     _log_to_stderr()
     # FastAPI, uvicorn and the MCP SDK load here only (~0.5 s of imports).
     from api.server import serve as run
 
-    run(settings(), host=host, port=port, log_level=log_level)
+    run(cfg, host=host, port=port, log_level=log_level.value)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """ConfigError unless ``host:port`` can be bound now (a taken port, an unknown address)."""
+    from mlkb.errors import ConfigError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror:
+        raise ConfigError(
+            f"--host {host!r} is not an address of this machine; use 127.0.0.1 or 0.0.0.0"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); "
+                "pick another --port, or stop the process that uses it"
+            ) from None
 
 
 def mcp() -> None:

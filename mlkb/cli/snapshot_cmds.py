@@ -31,7 +31,9 @@ def create(
     if as_json:
         print_json(asdict(info))
     else:
-        console.print(f"snapshot of {info.points} points ({info.model}) written to {path}")
+        console.print(
+            f"snapshot of {info.points} points ({info.model}) written to {path}", markup=False
+        )
 
 
 @snapshot_app.command("restore")
@@ -47,7 +49,9 @@ def restore(
     from mlkb.snapshot import restore_snapshot
 
     info = restore_snapshot(settings(), path, force=force)
-    console.print(f"restored {info.points} points ({info.model}, taken {info.created})")
+    console.print(
+        f"restored {info.points} points ({info.model}, taken {info.created})", markup=False
+    )
 
 
 def register(app: typer.Typer) -> None:

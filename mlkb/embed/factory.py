@@ -11,8 +11,12 @@ def make_embedder(settings: Settings) -> DenseEmbedder:
     name = settings.embed_model
     if name == "fake" or name.startswith("fake:"):
         from mlkb.embed.fake import FakeEmbedder
+        from mlkb.errors import ConfigError
 
-        return FakeEmbedder(int(name.split(":", 1)[1]) if ":" in name else 64)
+        dim = name.split(":", 1)[1] if ":" in name else "64"
+        if not dim.isdigit() or not 1 <= int(dim) <= 4096:
+            raise ConfigError(f"MLKB_EMBED_MODEL {name!r}: fake:<dim> takes a dimension, 1-4096")
+        return FakeEmbedder(int(dim))
     from mlkb.embed.model import ModelEmbedder
 
     return ModelEmbedder(

@@ -159,9 +159,10 @@ class ModelEmbedder:
             try:
                 self._st = SentenceTransformer(resolve_model_path(self._name), device="cpu")
             except OSError as exc:
+                reason = str(exc).strip().splitlines()[0].rstrip(".")  # the library's is long
                 raise ConfigError(
-                    f"cannot load embedding model {self._name!r}: {exc}. "
-                    "Set MLKB_EMBED_MODEL to a sentence-transformers model available offline"
+                    f"cannot load embedding model {self._name!r} ({reason}); set "
+                    "MLKB_EMBED_MODEL to a sentence-transformers model available offline"
                 ) from exc
         return self._st
 
