@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.auth import HEADER
+from api.hosts import HostCheckMiddleware, mcp_transport_security
 from api.jobs import JobRunner
 from api.limits import DEFAULT_MAX_BODY, BodyLimitMiddleware
 from api.mcp_tools import build_mcp
@@ -28,14 +29,19 @@ from mlkb.settings import Settings
 DESCRIPTION = """\
 Search and curate ML engineering know-how: recipes (problem, context, proven solution)
 and the literature they come from. Writes need `X-API-Key` (the server's `MLKB_API_KEY`);
-reads need it only when the server sets `MLKB_API_READ_KEY`. Errors are JSON
-`{"error": <code>, "detail": <message>}`. MCP tools for agents are served at `/mcp`.
+reads need it only when the server sets `MLKB_API_READ_KEY`. Bodies are JSON (send
+`Content-Type: application/json`). Errors are JSON `{"error": <code>, "detail": <message>}`,
+plus `problems` (every invalid field) on a 422. A server bound to a loopback address
+answers only to `localhost`, `127.0.0.1` and `[::1]`. MCP tools for agents are served at
+`/mcp` (streamable HTTP, stateless: POST only).
 """
 
 
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "A request that cannot be read (e.g. not UTF-8)."},
+    400: {"model": ErrorOut, "description": "A body that is not JSON (malformed, not UTF-8)."},
     413: {"model": ErrorOut, "description": "The body is larger than the limit (1 MB)."},
+    415: {"model": ErrorOut, "description": "A body sent as something other than JSON."},
+    421: {"model": ErrorOut, "description": "A Host this server does not answer to."},
     422: {"model": ErrorOut, "description": "Invalid parameters or body."},
 }
 
@@ -55,8 +61,8 @@ def create_app(
 
     ``kb``: an open knowledge base the caller owns (``mlkb serve`` opens it before binding
     so a locked store fails fast); without it the app opens one at start-up and closes it
-    at shutdown. ``host``: the address served, which sets the MCP transport's DNS
-    rebinding protection (on for loopback addresses).
+    at shutdown. ``host``: the address served; on a loopback address the app answers only
+    to loopback names, guarding against DNS rebinding (``api.hosts``).
     """
     settings = settings or Settings()
     mcp = build_mcp(lambda: app.state.kb, settings)
@@ -71,7 +77,7 @@ def create_app(
             streamable_http_path="/mcp",
             stateless_http=True,
             json_response=True,
-            host=host,
+            transport_security=mcp_transport_security(host),
             max_request_body_size=max_body_bytes,
         )
         mcp_endpoint.handler = StreamableHTTPASGIApp(mcp.session_manager)
@@ -90,6 +96,7 @@ def create_app(
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         responses=COMMON_ERRORS,
+        redirect_slashes=False,  # a redirect is no answer for an API client; 404 names the path
     )
     app.state.settings = settings
     app.state.kb = kb
@@ -110,16 +117,30 @@ def create_app(
             allow_headers=[HEADER, "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(HostCheckMiddleware, bind=host)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 
 
 class _McpEndpoint:
-    """ASGI endpoint for ``/mcp`` that forwards to the running session manager."""
+    """ASGI endpoint for ``/mcp`` that forwards to the running session manager.
+
+    The transport is stateless: it has no session to stream events of (GET) or to end
+    (DELETE), so only POST is served; the SDK would hold a GET open forever."""
 
     handler: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            response = errors.error_response(
+                405,
+                "method_not_allowed",
+                f"{scope['method']} is not allowed on /mcp; MCP clients POST JSON-RPC "
+                "messages here (streamable HTTP, stateless)",
+                headers={"Allow": "POST"},
+            )
+            await response(scope, receive, send)
+            return
         if self.handler is None:
             response = errors.error_response(503, "unavailable", "MCP is not running yet")
             await response(scope, receive, send)

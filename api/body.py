@@ -34,10 +34,11 @@ async def check_json_body(request: Request) -> None:
     body = await request.body()  # cached on the request; FastAPI reads the same bytes
     if not body:
         return
-    if not is_json(request.headers.get("content-type")):
-        sent = request.headers.get("content-type") or "no Content-Type"
+    content_type = request.headers.get("content-type")
+    if not is_json(content_type):
+        sent = f"as {content_type[:100]}" if content_type else "without a Content-Type"
         raise UnsupportedMediaType(
-            f"the body must be JSON, not {sent[:100]}; send Content-Type: application/json"
+            f"the body must be JSON, and was sent {sent}; send Content-Type: application/json"
         )
     try:
         body.decode("utf-8")

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from mlkb.errors import AuthError, MlkbError
 
@@ -153,34 +153,31 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return invalid_request(errors)
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """The methods some route accepts at this request's path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods
-    return sorted(methods)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _methods_at(request: Request, path: str) -> list[str]:
+    """The methods some route accepts at ``path``, found by asking the router."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "path": path, "method": method})[0] is Match.FULL
+            for route in routes
+        )
+    ]
 
 
 def _route_hint(request: Request) -> str:
     """A pointer to the route meant: the path without its trailing slash, or one below it."""
     path = request.url.path
-    if path.endswith("/") and len(path) > 1:
-        scope = {**request.scope, "path": path.rstrip("/")}
-        routes = [r for r in request.app.router.routes if isinstance(r, Route)]
-        if any(r.matches(scope)[0] is Match.FULL for r in routes):
-            return f"; drop the trailing slash: {path.rstrip('/')}"
-    below = sorted(
-        {
-            r.path
-            for r in request.app.router.routes
-            if isinstance(r, Route) and r.path.startswith(path.rstrip("/") + "/")
-        }
-    )
-    if below:
-        return f"; did you mean {' or '.join(below[:3])}?"
+    bare = path.rstrip("/")
+    if bare and bare != path and request.method in _methods_at(request, bare):
+        return f"; drop the trailing slash: {bare}"
+    below = sorted(p for p in request.app.openapi()["paths"] if p.startswith(bare + "/"))
+    if bare and 0 < len(below) <= 2:
+        return f"; did you mean {' or '.join(below)}?"
     return "; see /docs for the API"
 
 
@@ -191,7 +188,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route {request.method} {request.url.path}{_route_hint(request)}"
     elif exc.status_code == 405:
-        allowed = _allowed_methods(request)
+        allowed = _methods_at(request, request.url.path)
         headers["Allow"] = ", ".join(allowed)
         use = " or ".join(allowed)
         detail = f"{request.method} is not allowed on {request.url.path}; use {use}"

@@ -72,4 +72,8 @@ class HostCheckMiddleware:
                 )
                 await response(scope, receive, send)
                 return
+            if host is not None and host != host.lower():
+                # Host names are case-insensitive; the MCP SDK's own check is not.
+                headers = [(k, v.lower() if k == b"host" else v) for k, v in scope["headers"]]
+                scope = {**scope, "headers": headers}
         await self.app(scope, receive, send)

@@ -150,7 +150,7 @@ class RecipeIn(Recipe):
 
     def to_recipe(self, **fields: Any) -> Recipe:
         """The core's recipe, without the server-owned fields (the store sets them)."""
-        return Recipe.model_validate({**self.model_dump(exclude=SERVER_OWNED), **fields})
+        return Recipe.model_validate({**self.model_dump(exclude=set(SERVER_OWNED)), **fields})
 
 
 class RecipeUpdate(RecipeIn):

@@ -10,6 +10,7 @@ query and answers none.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from typing import Any
 
@@ -30,6 +31,9 @@ def pdf_to_markdown(data: bytes) -> tuple[str | None, str]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs what it repairs ("EOF marker not found"); a PDF it cannot read becomes
+    # one failure in the ingest report instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]

@@ -47,6 +47,32 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
+def decode_text(raw: bytes) -> str:
+    """The text of a file's bytes: UTF-8, UTF-16 with a byte-order mark, else Windows-1252
+    (what older editors save); ValueError when the bytes are not text at all."""
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            return raw.decode(codec, errors="replace")
+    if b"\x00" in raw[:8192]:
+        raise ValueError("binary content, not text; skipped")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    # Text has few control characters; decoded noise is full of them.
+    if len(_CONTROL.findall(text[:8192])) > max(8, len(text[:8192]) // 100):
+        raise ValueError("binary content, not text; skipped")
+    return text
+
+
 def markdown_title(text: str) -> str | None:
     """The first level-1 heading of a markdown text."""
     match = _H1.search(text)

@@ -1,9 +1,9 @@
 """Local files (markdown, plain text, HTML, PDF) as ``note`` Documents.
 
 Arguments are files, folders (walked for the supported types, skipping hidden ones) or
-glob patterns (``**`` recurses). A document's id is ``file:<path relative to the root>``
-(the current folder unless ``root`` is given), so the same tree ingested twice maps to
-the same ids.
+glob patterns (``**`` recurses). A document's id is ``file:<path relative to root>`` when a
+root is given, else ``file:~/<path in the home folder>`` (or the absolute path outside
+it): the same file keeps its id wherever the command runs from.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest._pdf import pdf_to_markdown
-from ingest._text import html_to_markdown, make_document, markdown_title, split_front_matter
+from ingest._text import (
+    decode_text,
+    html_to_markdown,
+    make_document,
+    markdown_title,
+    split_front_matter,
+)
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
 from mlkb.errors import InputError
@@ -49,14 +55,22 @@ class Params(BaseModel):
 
 def check(params: Params, settings: Settings) -> None:
     """Files need no key; every argument must name at least one readable file."""
-    expand(params.paths, _root(params))
+    expand(params.paths, _base(params))
 
 
-def _root(params: Params) -> Path:
-    root = Path(params.root).expanduser().resolve() if params.root else Path.cwd().resolve()
-    if params.root and not root.is_dir():
-        raise InputError(f"--root '{params.root}' is not a folder")
+def _root(params: Params) -> Path | None:
+    """The folder ids are relative to, if one was given."""
+    if not params.root:
+        return None
+    root = Path(params.root).expanduser().resolve()
+    if not root.is_dir():
+        raise InputError(f"root '{params.root}' is not a folder")
     return root
+
+
+def _base(params: Params) -> Path:
+    """Where relative paths are looked up: the root, else the current folder."""
+    return _root(params) or Path.cwd().resolve()
 
 
 def expand(paths: list[str], root: Path) -> list[Path]:
@@ -96,25 +110,29 @@ def _walk(folder: Path) -> list[Path]:
     return out
 
 
-def file_id(path: Path, root: Path) -> str:
-    """``file:<path relative to root>`` (absolute when outside it), whitespace escaped."""
-    try:
+def file_id(path: Path, root: Path | None) -> str:
+    """``file:<path relative to root>``, or without a root ``file:~/<path>`` in the home
+    folder; absolute outside either. Whitespace is escaped."""
+    home = Path.home().resolve()
+    if root is not None and path.is_relative_to(root):
         rel = path.relative_to(root).as_posix()
-    except ValueError:
+    elif root is None and path.is_relative_to(home):
+        rel = "~/" + path.relative_to(home).as_posix()
+    else:
         rel = path.as_posix()
     return "file:" + re.sub(r"[\s%]", lambda m: f"%{ord(m.group()):02X}", rel)
 
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
     """Each file read and converted to markdown."""
-    root = _root(params)
-    files = expand(params.paths, root)
+    files = expand(params.paths, _base(params))
     report.total = len(files)
+    root = _root(params)
     for path in files:
         yield read_file(path, root)
 
 
-def read_file(path: Path, root: Path) -> Item:
+def read_file(path: Path, root: Path | None) -> Item:
     """One file as a note Document, or a Failure saying why it could not be read."""
     doc_id = file_id(path, root)
     fmt = FORMATS[path.suffix.lower()]
@@ -131,7 +149,10 @@ def read_file(path: Path, root: Path) -> Item:
         except ValueError as exc:
             return Failure(id_or_url=doc_id, error=str(exc))
     else:
-        text = raw.decode("utf-8", errors="replace")
+        try:
+            text = decode_text(raw)
+        except ValueError as exc:
+            return Failure(id_or_url=doc_id, error=str(exc))
         if fmt == "html":
             title, text = html_to_markdown(text)
         elif fmt == "markdown":

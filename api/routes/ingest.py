@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
@@ -9,16 +10,24 @@ from fastapi import APIRouter, Body, Path
 from api.body import JsonBodyRoute
 from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
 from api.schemas import WRITE_AUTH_ERRORS, ErrorOut, IngestSource, JobAccepted, JobOut, JobStatus
-from mlkb.errors import NotFound
+from mlkb.errors import InputError, NotFound
 from mlkb.settings import Settings
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"], route_class=JsonBodyRoute)
 
 PARAMS_DOC = (
-    "The source's parameters, as the matching `mlkb ingest <source>` options: e.g. "
-    '`{"query": "drift detection", "max_results": 10}` for arxiv, `{"urls": [...]}` for url, '
-    '`{"paths": ["notes/"]}` for files (paths on the server).'
+    "The source's parameters as JSON fields, named like the `mlkb ingest <source>` options: "
+    "arxiv `query`, `max`, `since`, `full_text`, or `ids`; "
+    "hf `model_ids`, or `search`, `task`, `library`, `max`; "
+    "url `urls`, `crawl`, `limit`, `depth`; web `query`, `max`, `extract`; "
+    "files `paths`, `root` (paths on the server). Other fields are a 400."
 )
+PARAMS_EXAMPLES = {
+    "arxiv search": {"value": {"query": "drift detection", "max": 10}},
+    "arxiv ids": {"value": {"ids": ["1706.03762"]}},
+    "url": {"value": {"urls": ["https://example.org/guide"]}},
+    "files": {"value": {"paths": ["notes/"], "root": "/data"}},
+}
 
 
 @router.post(
@@ -36,7 +45,9 @@ def start_ingest(
     jobs: JobsDep,
     settings: SettingsDep,
     source: Annotated[IngestSource, Path(description="arxiv, hf, url, web or files.")],
-    params: Annotated[dict[str, Any] | None, Body(description=PARAMS_DOC)] = None,
+    params: Annotated[
+        dict[str, Any] | None, Body(description=PARAMS_DOC, openapi_examples=PARAMS_EXAMPLES)
+    ] = None,
 ) -> JobAccepted:
     """Start an ingest job; it runs in the background, one job at a time. Poll
     `GET /v1/ingest/jobs/{job_id}` for its status and report."""
@@ -63,5 +74,18 @@ def precheck(source: str, params: dict[str, Any], settings: Settings) -> None:
     """Reject bad parameters and missing keys now (400), not later in a failed job."""
     import ingest as wing  # the ingest wing; its source clients load only when a job runs
 
-    parsed = wing.parse_params(source, params)
-    wing.SOURCES[source].check(parsed, settings)
+    try:
+        parsed = wing.parse_params(source, params)
+        wing.SOURCES[source].check(parsed, settings)
+    except InputError as exc:
+        raise type(exc)(json_names(exc.message)) from None
+
+
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+_FIELD_OF_FLAG = {"id": "ids"}
+"""CLI options whose JSON field has another name than the option's."""
+
+
+def json_names(message: str) -> str:
+    """The ingest wing's message with CLI options (``--root``) named as JSON fields."""
+    return _FLAG.sub(lambda m: f"`{_FIELD_OF_FLAG.get(m[1], m[1].replace('-', '_'))}`", message)

@@ -16,6 +16,7 @@ from api.schemas import (
     RecipeItem,
     RecipeOut,
 )
+from mlkb.errors import NotFound
 from mlkb.schema import Recipe
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
@@ -31,7 +32,7 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 )
 def get_item(kb: KBDep, item_id: IdPath) -> RecipeItem | DocumentItem:
     """The full recipe, or the document with all its chunks."""
-    item = kb.get(item_id)
+    item = kb.get(_given(item_id))
     if isinstance(item, Recipe):
         return RecipeItem(recipe=RecipeOut.model_validate(item.model_dump()))
     return DocumentItem(document=DocumentOut.of(item))
@@ -46,5 +47,12 @@ def get_item(kb: KBDep, item_id: IdPath) -> RecipeItem | DocumentItem:
 )
 def delete_item(kb: KBDep, item_id: IdPath) -> Response:
     """Remove a recipe, or a document with all its chunks."""
-    kb.delete(item_id)
+    kb.delete(_given(item_id))
     return Response(status_code=204)
+
+
+def _given(item_id: str) -> str:
+    """The id, or NotFound when the path ends at ``/v1/items/``."""
+    if not item_id:
+        raise NotFound("no id in the path: use /v1/items/{id} with a recipe or document id")
+    return item_id

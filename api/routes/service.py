@@ -28,6 +28,12 @@ def healthz() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
 
 
+@router.head("/healthz", include_in_schema=False)
+def healthz_head() -> Response:
+    """The process is up, for probes that send HEAD."""
+    return Response(status_code=200)
+
+
 @router.get(
     "/readyz",
     response_model=HealthOut,

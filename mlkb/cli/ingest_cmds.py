@@ -112,16 +112,25 @@ def files_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or glob patterns.")],
     root: Annotated[
         str | None,
-        typer.Option(help="Ids are paths relative to this folder (default: the current one)."),
+        typer.Option(
+            help="Ids are paths relative to this folder (default: ~/ paths, or absolute)."
+        ),
     ] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Markdown, text, HTML and PDF files from disk, as note documents.
 
+    A file keeps its id (file:~/notes/lora.md) wherever you run this from, so ingesting it
+    again updates it. Files that are not text are skipped and reported.
+
     Example: mlkb ingest files notes/ "docs/**/*.md" papers/lora.pdf
     """
-    _ingest("files", {"paths": paths, "root": root}, quiet, as_json)
+    import os
+
+    # Relative paths name files from here; --root only decides how ids are written.
+    here = [os.path.abspath(os.path.expanduser(p)) for p in paths]
+    _ingest("files", {"paths": here, "root": root}, quiet, as_json)
 
 
 def _ingest(source: str, params: dict[str, Any], quiet: bool, as_json: bool) -> None:

@@ -16,6 +16,9 @@ import httpx
 
 from tests.stores import copy_store
 
+LOCAL = "http://127.0.0.1"
+"""Base URL for in-process clients: the app, bound to loopback by default, answers only
+loopback Host names (TestClient's default, ``testserver``, gets a 421)."""
 API_KEY = "k-" + secrets.token_hex(15)
 READ_KEY = "r-" + secrets.token_hex(15)
 

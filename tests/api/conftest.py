@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import API_KEY, running_server, seeded_kb
+from api_helpers import API_KEY, LOCAL, running_server, seeded_kb
 from fastapi.testclient import TestClient
 
 from api import create_app
@@ -48,7 +48,7 @@ def ro_client(
     """One app per module for tests that only read (or write nothing they check later)."""
     settings, kb = seeded_kb(seeded_template, tmp_path_factory.mktemp("ro") / "home")
     try:
-        with TestClient(create_app(settings, kb=kb)) as c:
+        with TestClient(create_app(settings, kb=kb), base_url=LOCAL) as c:
             yield c
     finally:
         kb.close()
@@ -57,7 +57,7 @@ def ro_client(
 @pytest.fixture
 def client(key_settings: Settings, fake_kb: KnowledgeBase) -> Iterator[TestClient]:
     """An app over the seeded fake store, accepting writes with API_KEY."""
-    with TestClient(create_app(key_settings, kb=fake_kb)) as c:
+    with TestClient(create_app(key_settings, kb=fake_kb), base_url=LOCAL) as c:
         yield c
 
 

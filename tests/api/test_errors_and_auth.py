@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from api_helpers import API_KEY, READ_KEY, recipe_body
+from api_helpers import API_KEY, LOCAL, READ_KEY, recipe_body
 from fastapi.testclient import TestClient
 
 from api import create_app
@@ -17,7 +17,7 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture
 def no_key_client(fake_settings: Settings, fake_kb: KnowledgeBase) -> Iterator[TestClient]:
-    with TestClient(create_app(fake_settings, kb=fake_kb)) as c:
+    with TestClient(create_app(fake_settings, kb=fake_kb), base_url=LOCAL) as c:
         yield c
 
 
@@ -25,7 +25,7 @@ def no_key_client(fake_settings: Settings, fake_kb: KnowledgeBase) -> Iterator[T
 def read_protected(fake_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("MLKB_API_KEY", API_KEY)
     monkeypatch.setenv("MLKB_API_READ_KEY", READ_KEY)
-    with TestClient(create_app(Settings(), kb=fake_kb)) as c:
+    with TestClient(create_app(Settings(), kb=fake_kb), base_url=LOCAL) as c:
         yield c
 
 
@@ -131,14 +131,102 @@ def test_bad_input_is_a_4xx_with_the_error_shape(
     r = ro_client.request(method, path, **kwargs)  # type: ignore[arg-type]
     assert 400 <= r.status_code < 500, r.text
     body = r.json()
-    assert set(body) == {"error", "detail"} and body["detail"]
+    assert body["detail"] and body["error"]
+    assert set(body) == (
+        {"error", "detail", "problems"}
+        if r.status_code == 422 and body["error"] == "invalid_request"
+        else {"error", "detail"}
+    )
 
 
 def test_unknown_route_and_method(ro_client: TestClient) -> None:
     r = ro_client.get("/v2/anything")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
     r = ro_client.patch("/v1/search")
-    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
+    assert r.status_code == 405 and r.json() == {
+        "error": "method_not_allowed",
+        "detail": "PATCH is not allowed on /v1/search; use GET or POST",
+    }
+    assert r.headers["allow"] == "GET, POST"
+    r = ro_client.post("/v1/items/some-id")
+    assert r.status_code == 405 and r.json()["detail"].endswith("use GET or DELETE")
+
+
+def test_head_healthz(ro_client: TestClient) -> None:
+    r = ro_client.head("/healthz")
+    assert r.status_code == 200 and r.content == b""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "detail"),
+    [
+        ("GET", "/v1/items", "no route GET /v1/items; did you mean /v1/items/{item_id}?"),
+        ("GET", "/v1/items/", "no id in the path: use /v1/items/{id} with a recipe or document id"),
+        ("DELETE", "/v1/items/", "no id in the path"),
+        (
+            "POST",
+            "/v1/recipes/",
+            "no route POST /v1/recipes/; drop the trailing slash: /v1/recipes",
+        ),
+        ("GET", "/v1/stats/", "no route GET /v1/stats/; drop the trailing slash: /v1/stats"),
+        ("GET", "/v2/anything", "no route GET /v2/anything; see /docs for the API"),
+    ],
+)
+def test_near_miss_paths_are_json_404s_not_redirects(
+    writer: TestClient, method: str, path: str, detail: str
+) -> None:
+    r = writer.request(method, path, json={}, follow_redirects=False)
+    assert r.status_code == 404, r.text
+    assert r.json()["error"] == "not_found" and r.json()["detail"].startswith(detail)
+
+
+def test_malformed_json_is_400_naming_the_place(ro_client: TestClient) -> None:
+    r = ro_client.post("/v1/search", content=b'{"query": "x",, }', headers=JSON)
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": "malformed_json",
+        "detail": "malformed JSON at character 14: Expecting property name enclosed in double "
+        "quotes",
+    }
+
+
+def test_body_that_is_not_utf8_is_400(ro_client: TestClient) -> None:
+    r = ro_client.post("/v1/search", content=b'{"query": "caf\xe9"}', headers=JSON)
+    assert r.status_code == 400 and r.json()["error"] == "malformed_json"
+    assert "not UTF-8 (byte 0xe9 at position 14)" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_body_not_sent_as_json_is_415(writer: TestClient, content_type: str | None) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    for path in ("/v1/search", "/v1/recipes", "/v1/documents", "/v1/ingest/files"):
+        r = writer.post(path, content=b'{"query": "drift"}', headers=headers)
+        assert r.status_code == 415, (path, r.text)
+        assert r.json()["error"] == "unsupported_media_type"
+        assert "send Content-Type: application/json" in r.json()["detail"]
+    # charset parameters and +json types are JSON
+    for ok in ("application/json; charset=utf-8", "application/vnd.api+json"):
+        r = writer.post("/v1/search", content=b'{"query": "drift"}', headers={"content-type": ok})
+        assert r.status_code == 200, (ok, r.text)
+
+
+def test_validation_lists_every_problem(writer: TestClient) -> None:
+    body = recipe_body(title="x", area="astrology", metrics={"auc": [1], "f1": 0.5}, extra=1)
+    del body["id"]
+    r = writer.post("/v1/recipes", json=body)
+    assert r.status_code == 422
+    out = r.json()
+    assert out["error"] == "invalid_request"
+    assert out["detail"] == "id: Field required (and 4 more problems, see problems)"
+    assert [p["loc"] for p in out["problems"]] == ["id", "title", "area", "metrics.auc", "extra"]
+    auc = out["problems"][3]["msg"]
+    assert auc == (
+        "Input should be a valid string, a valid integer, a valid number or a valid boolean"
+    )
+    assert "constrained" not in r.text and "body" not in r.text
+    one = writer.get("/v1/search", params={"q": "x", "k": 0}).json()
+    assert one["detail"] == "k: Input should be greater than or equal to 1"
+    assert one["problems"] == [{"loc": "k", "msg": "Input should be greater than or equal to 1"}]
 
 
 def test_weird_ids_are_404_not_500(ro_client: TestClient) -> None:
@@ -154,6 +242,6 @@ def test_cors_off_by_default_and_on_when_set(
     origin = {"Origin": "https://agent.example"}
     assert "access-control-allow-origin" not in client.get("/healthz", headers=origin).headers
     monkeypatch.setenv("MLKB_CORS_ORIGINS", "https://agent.example")
-    with TestClient(create_app(Settings(), kb=fake_kb)) as c:
+    with TestClient(create_app(Settings(), kb=fake_kb), base_url=LOCAL) as c:
         r = c.get("/healthz", headers=origin)
         assert r.headers["access-control-allow-origin"] == "https://agent.example"

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
 from api_helpers import recipe_body
 from fastapi.testclient import TestClient
+
+from mlkb.errors import InvalidRecipe
+from mlkb.seeds import load_recipe_file
 
 
 def test_get_recipe_item(client: TestClient) -> None:
@@ -81,23 +89,41 @@ def test_add_document_then_read_search_and_delete(writer: TestClient) -> None:
         "/v1/documents", json={"title": "Checkpointing notes", "text": text, "tags": ["memory"]}
     )
     assert r.status_code == 200
-    assert r.json() == {"id": "doc:checkpointing-notes", "status": "new", "chunks": 1}
+    doc_id = r.json()["id"]
+    assert doc_id.startswith("doc:checkpointing-notes-")
+    assert r.json() == {"id": doc_id, "status": "new", "chunks": 1}
     same = writer.post(
         "/v1/documents", json={"title": "Checkpointing notes", "text": text, "tags": ["memory"]}
     )
-    assert same.json()["status"] == "unchanged"
+    assert same.json() == {"id": doc_id, "status": "unchanged", "chunks": 1}
 
-    item = writer.get("/v1/items/doc:checkpointing-notes").json()
+    item = writer.get(f"/v1/items/{doc_id}").json()
     assert item["type"] == "document"
     assert item["document"]["chunks"][0]["section"] == ["Gradient checkpointing"]
 
     hits = writer.get(
         "/v1/search", params={"q": "recompute activations memory", "kind": "note"}
     ).json()["hits"]
-    assert hits[0]["id"] == "doc:checkpointing-notes"
+    assert hits[0]["id"] == doc_id
 
-    assert writer.delete("/v1/items/doc:checkpointing-notes").status_code == 204
-    assert writer.get("/v1/items/doc:checkpointing-notes").status_code == 404
+    assert writer.delete(f"/v1/items/{doc_id}").status_code == 204
+    assert writer.get(f"/v1/items/{doc_id}").status_code == 404
+
+
+@pytest.mark.parametrize("titles", [("Notes", "Notes"), ("!!!", "???")])
+def test_documents_without_id_never_overwrite_each_other(
+    writer: TestClient, titles: tuple[str, str]
+) -> None:
+    first = writer.post("/v1/documents", json={"title": titles[0], "text": "About warmup."})
+    second = writer.post("/v1/documents", json={"title": titles[1], "text": "About pruning."})
+    assert first.json()["status"] == second.json()["status"] == "new"
+    assert first.json()["id"] != second.json()["id"]
+    for r, text in ((first, "About warmup."), (second, "About pruning.")):
+        doc = writer.get(f"/v1/items/{r.json()['id']}").json()["document"]
+        assert doc["chunks"][0]["text"] == text
+    # the same text with cosmetic whitespace is the same document
+    again = writer.post("/v1/documents", json={"title": titles[0], "text": "About  warmup.\n"})
+    assert again.json()["id"] == first.json()["id"]
 
 
 def test_document_with_explicit_id_and_bad_input(writer: TestClient) -> None:
@@ -123,3 +149,71 @@ def test_document_with_explicit_id_and_bad_input(writer: TestClient) -> None:
         r = writer.post("/v1/documents", json=bad)
         assert r.status_code == 422, bad
         assert r.json()["error"] == "invalid_request"
+
+
+def test_non_finite_numbers_in_a_recipe_are_422(writer: TestClient, tmp_path: Path) -> None:
+    for field, raw in (
+        ("metrics", "NaN"),
+        ("hyperparameters", "Infinity"),
+        ("metrics", "-Infinity"),
+    ):
+        body = recipe_body("nan-recipe")
+        text = json.dumps(body)[:-1] + f', "{field}": {{"auc": {raw}}}}}'
+        r = writer.post("/v1/recipes", content=text, headers={"content-type": "application/json"})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"] == f"{field}.auc: must be a finite number"
+    assert writer.get("/v1/items/nan-recipe").status_code == 404
+    # the model rejects it wherever it comes from, e.g. a recipe file
+    path = tmp_path / "nan.yaml"
+    path.write_text(json.dumps(recipe_body("nan-recipe"))[:-1] + ', "metrics": {"auc": .nan}}')
+    with pytest.raises(InvalidRecipe, match=r"'metrics.auc' must be a finite number"):
+        load_recipe_file(path)
+
+
+def test_server_owns_version_and_updated(writer: TestClient) -> None:
+    body = recipe_body("owned-fields", version=999, updated="1999-01-01")
+    assert writer.post("/v1/recipes", json=body).status_code == 201
+    stored = writer.get("/v1/recipes/owned-fields").json()["recipe"]
+    assert stored["version"] == 1 and stored["updated"] == dt.date.today().isoformat()
+    # a recipe read from the API can be sent back as it is
+    assert writer.put("/v1/recipes/owned-fields", json=stored).json()["status"] == "unchanged"
+    changed = {**stored, "title": "Warmup, clipping and patience", "version": 50}
+    assert writer.put("/v1/recipes/owned-fields", json=changed).json()["status"] == "updated"
+    assert writer.get("/v1/recipes/owned-fields").json()["recipe"]["version"] == 2
+    schema = writer.get("/openapi.json").json()["components"]["schemas"]["RecipeIn"]
+    assert "ignored if sent" in schema["properties"]["version"]["description"]
+
+
+def test_get_recipe_by_id(client: TestClient) -> None:
+    some = client.get("/v1/recipes", params={"limit": 1}).json()["items"][0]["id"]
+    r = client.get(f"/v1/recipes/{some}")
+    assert r.status_code == 200 and r.json() == client.get(f"/v1/items/{some}").json()
+    for unknown in ("no-such-recipe", "arxiv:1706.03762", "Not A Slug"):
+        missing = client.get(f"/v1/recipes/{unknown}")
+        assert missing.status_code == 404 and missing.json()["error"] == "not_found", unknown
+
+
+def test_list_recipes_repeated_filters_mean_any(client: TestClient) -> None:
+    everything = client.get("/v1/recipes", params={"limit": 1000}).json()["items"]
+    drift = {r["id"] for r in everything if "drift" in r["tags"]}
+    other_tag = next(t for r in everything if "drift" not in r["tags"] for t in r["tags"])
+    other = {r["id"] for r in everything if other_tag in r["tags"]}
+    assert drift and other - drift
+
+    both = client.get("/v1/recipes", params={"tag": ["drift", other_tag], "limit": 1000}).json()
+    assert {r["id"] for r in both["items"]} == drift | other and both["total"] == len(drift | other)
+    page = client.get(
+        "/v1/recipes", params={"tag": ["drift", other_tag], "limit": 2, "offset": 1}
+    ).json()
+    assert [r["id"] for r in page["items"]] == [r["id"] for r in both["items"]][1:3]
+    assert page["total"] == both["total"]
+
+    areas = client.get("/v1/recipes", params={"area": ["serving", "monitoring"], "limit": 1000})
+    in_areas = {r["id"] for r in everything if r["area"] in ("serving", "monitoring")}
+    assert {r["id"] for r in areas.json()["items"]} == in_areas
+    assert {r["area"] for r in areas.json()["items"]} == {"serving", "monitoring"}
+
+    mixed = client.get(
+        "/v1/recipes", params={"area": ["serving", "monitoring"], "tag": ["drift", other_tag]}
+    ).json()
+    assert mixed["total"] == len(in_areas & (drift | other))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import anyio
 import httpx2
 from api_helpers import API_KEY, recipe_body, server_env
+from fastapi.testclient import TestClient
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
@@ -17,6 +19,7 @@ from mlkb import KnowledgeBase, Settings
 from tests.stores import copy_store
 
 TOOLS = {"mlkb_find", "mlkb_similar", "mlkb_get", "mlkb_store_recipe"}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
 async def _agent_session(client: Client) -> dict[str, Any]:
@@ -125,3 +128,27 @@ def test_tools_over_stdio(tmp_path: Path, seeded_template: Path) -> None:
         assert kb.get("mcp-stored").id == "mcp-stored"
     finally:
         kb.close()
+
+
+def test_store_recipe_rejects_non_finite_numbers(client: TestClient) -> None:
+    """The JSON text an agent sends may hold NaN; the tool fails naming the field."""
+    recipe = json.dumps(recipe_body("mcp-nan"))[:-1] + ', "metrics": {"auc": NaN}}'
+    call = (
+        '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": '
+        f'{{"name": "mlkb_store_recipe", "arguments": {{"recipe": {recipe}}}}}}}'
+    )
+    headers = {**MCP_HEADERS, "Content-Type": "application/json", "X-API-Key": API_KEY}
+    r = client.post("/mcp", content=call, headers=headers)
+    assert r.status_code == 200
+    result = r.json()["result"]
+    assert result["isError"] is True
+    assert "recipe.metrics.auc" in result["content"][0]["text"]
+    assert "must be a finite number" in result["content"][0]["text"]
+    assert client.get("/v1/items/mcp-nan").status_code == 404
+
+
+def test_mcp_answers_only_post(client: TestClient) -> None:
+    for method in ("GET", "DELETE", "PUT"):
+        r = client.request(method, "/mcp", headers=MCP_HEADERS)
+        assert r.status_code == 405 and r.headers["allow"] == "POST"
+        assert r.json()["error"] == "method_not_allowed"

@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio
 import pytest
-from api_helpers import API_KEY, recipe_body
+from api_helpers import API_KEY, LOCAL, recipe_body
 from fastapi.testclient import TestClient
 from mcp import Client
 
@@ -18,7 +18,7 @@ from mlkb import KnowledgeBase, Settings
 @pytest.mark.slow
 def test_semantic_search_and_store_on_the_real_model(real_kb: KnowledgeBase) -> None:
     settings = Settings(api_key=API_KEY)
-    with TestClient(create_app(settings, kb=real_kb)) as client:
+    with TestClient(create_app(settings, kb=real_kb), base_url=LOCAL) as client:
         # no shared keywords with the wanted recipes: only meaning connects them
         r = client.get(
             "/v1/search",

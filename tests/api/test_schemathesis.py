@@ -34,7 +34,9 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def served_app(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     cfg, kb = seeded_kb(seeded_template, tmp_path_factory.mktemp("schemathesis") / "home")
-    yield create_app(cfg, kb=kb)  # schemathesis runs the app's lifespan itself
+    # schemathesis runs the app's lifespan itself, and calls it as Host "testserver",
+    # which an app bound to loopback refuses (tests/api/test_hosts.py covers that).
+    yield create_app(cfg, kb=kb, host="0.0.0.0")
     kb.close()
 
 

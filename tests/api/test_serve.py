@@ -122,3 +122,19 @@ def test_startup_notes_and_client_url(fake_settings: Settings) -> None:
     assert startup_notes(keyed, "127.0.0.1") == []
     assert client_url("0.0.0.0", 8765) == "http://127.0.0.1:8765"
     assert client_url("::", 1) == "http://[::1]:1"
+
+
+def test_real_server_refuses_a_foreign_host(live_server: tuple[str, Path]) -> None:
+    url, _ = live_server
+    port = url.rsplit(":", 1)[1]
+    with httpx.Client(base_url=url) as http:
+        r = http.get("/v1/stats", headers={"Host": f"evil.example.com:{port}"})
+        assert r.status_code == 421 and r.json()["error"] == "misdirected_request"
+        assert http.get("/v1/stats", headers={"Host": f"localhost:{port}"}).status_code == 200
+
+
+def test_plain_get_on_mcp_is_a_405_not_an_endless_stream(live_server: tuple[str, Path]) -> None:
+    url, _ = live_server
+    r = httpx.get(f"{url}/mcp", headers={"Accept": "text/event-stream"}, timeout=5)
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert r.json()["error"] == "method_not_allowed" and "POST" in r.json()["detail"]

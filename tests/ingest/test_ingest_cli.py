@@ -53,17 +53,18 @@ def stored(home: Path) -> dict[str, list[tuple[int, str]]]:
 
 def test_files_json_report_then_show_and_search(tmp_path: Path, isolated_home: Path) -> None:
     write_notes(tmp_path / "notes", 3)
-    done = mlkb("ingest", "files", "notes", "--json", home=isolated_home, cwd=tmp_path)
+    as_user = {"HOME": str(tmp_path)}  # ids of files in the home folder read ~/...
+    done = mlkb("ingest", "files", "notes", "--json", home=isolated_home, cwd=tmp_path, env=as_user)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["fetched"], report["new"], report["failed"]) == (3, 3, [])
     assert report["chunks"] >= 3 and report["seconds"] > 0
 
-    shown = mlkb("show", "file:notes/note-0001.md", "--json", home=isolated_home)
+    shown = mlkb("show", "file:~/notes/note-0001.md", "--json", home=isolated_home)
     chunk = json.loads(shown.stdout)["document"]["chunks"][0]
-    assert chunk["doc_id"] == "file:notes/note-0001.md"
+    assert chunk["doc_id"] == "file:~/notes/note-0001.md"
     assert chunk["section"][0] == "Note 1: gradient clipping" and chunk["end"] > chunk["start"]
-    text = mlkb("show", "file:notes/note-0001.md", home=isolated_home).stdout
+    text = mlkb("show", "file:~/notes/note-0001.md", home=isolated_home).stdout
     assert "chars 0–" in text and "file:///" in text  # provenance for people too
 
     found = mlkb(
@@ -79,7 +80,8 @@ def test_files_json_report_then_show_and_search(tmp_path: Path, isolated_home: P
     hits = json.loads(found.stdout)["hits"]
     assert hits and all(h["kind"] == "note" and h["source"] == "file" for h in hits)
 
-    again = mlkb("ingest", "files", "notes", home=isolated_home, cwd=tmp_path)
+    # The same files named from inside their folder keep their ids.
+    again = mlkb("ingest", "files", ".", home=isolated_home, cwd=tmp_path / "notes", env=as_user)
     assert again.returncode == 0 and "unchanged 3" in again.stdout and "new 0" in again.stdout
 
 

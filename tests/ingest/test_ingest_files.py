@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 from pathlib import Path
 
 import pytest
@@ -64,25 +64,26 @@ def notes(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_folder_of_notes(kb: KnowledgeBase, notes: Path) -> None:
-    os.chdir(notes.parent)
+def test_a_folder_of_notes(kb: KnowledgeBase, notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(notes.parent)
+    monkeypatch.setenv("HOME", str(notes.parent))  # ids of files in the home folder: ~/...
     report = run(kb, "files", {"paths": ["kb-notes"]})
 
     assert (report.total, report.new, report.failed) == (4, 4, [])
-    warmup = kb.get("file:kb-notes/training/warmup.md")
+    warmup = kb.get("file:~/kb-notes/training/warmup.md")
     assert (warmup.kind.value, warmup.source) == ("note", "file")
     assert warmup.title == "Warmup for large-batch training"
     assert warmup.tags == ["optimization", "warmup"]
     assert warmup.metadata["format"] == "markdown" and warmup.url.startswith("file:///")
     assert "title:" not in warmup.text  # front matter is metadata, not text
-    clip = kb.get("file:kb-notes/training/clipping.html")
+    clip = kb.get("file:~/kb-notes/training/clipping.html")
     assert clip.title == "Gradient clipping" and "Home | Docs" not in clip.text
     assert "## When it helps" in clip.text
-    pdf = kb.get("file:kb-notes/papers/dropout.pdf")
+    pdf = kb.get("file:~/kb-notes/papers/dropout.pdf")
     assert pdf.title == "Dropout in practice" and "## 2 Recommended rates" in pdf.text
-    assert kb.get("file:kb-notes/eval%20notes.txt").title == "Eval notes"
+    assert kb.get("file:~/kb-notes/eval%20notes.txt").title == "Eval notes"
     hits = kb.search(SearchRequest(query="warmup steps cosine decay", kind=["note"]))
-    assert hits.hits[0].id == "file:kb-notes/training/warmup.md"
+    assert hits.hits[0].id == "file:~/kb-notes/training/warmup.md"
     assert hits.hits[0].section
 
 
@@ -137,3 +138,19 @@ def test_an_unreadable_pdf_is_reported(kb: KnowledgeBase, notes: Path) -> None:
     report = run(kb, "files", {"paths": [str(notes / "papers")], "root": str(notes)})
     assert report.new == 1
     assert [f.id_or_url for f in report.failed] == ["file:papers/broken.pdf"]
+
+
+def test_files_that_are_not_text_are_skipped_and_old_encodings_read(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "noise.md").write_bytes(random.Random(3).randbytes(20_000))
+    (folder / "latin.txt").write_bytes("Café au lait: naïve Bayes baseline.".encode("cp1252"))
+    (folder / "wide.txt").write_text("Früh stoppen: patience of 5 epochs.", encoding="utf-16")
+    report = run(kb, "files", {"paths": [str(folder)], "root": str(folder)})
+
+    assert (report.new, [f.id_or_url for f in report.failed]) == (2, ["file:noise.md"])
+    assert "not text" in report.failed[0].error
+    assert "Café au lait: naïve Bayes" in kb.get("file:latin.txt").text
+    assert "Früh stoppen" in kb.get("file:wide.txt").text
