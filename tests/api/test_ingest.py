@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.jobs import JobRunner
+from api.routes.ingest import json_names
 from mlkb.errors import SourceError
 
 
@@ -110,3 +112,25 @@ def test_runner_runs_one_job_at_a_time_and_reports_failures() -> None:
         "error": "source_error",
         "detail": "the service answered 503 after 4 retries; try later",
     }
+
+
+def test_documented_params_are_the_real_ones(writer: TestClient) -> None:
+    import ingest as wing
+
+    body = writer.get("/openapi.json").json()["paths"]["/v1/ingest/{source}"]["post"]
+    examples = body["requestBody"]["content"]["application/json"]["examples"]
+    assert set(examples) >= {"arxiv search", "arxiv ids", "url", "files"}
+    for name, example in examples.items():
+        wing.parse_params(name.split()[0], example["value"])  # raises on an unknown field
+    assert "max_results" not in json.dumps(body)
+    wrong = writer.post("/v1/ingest/arxiv", json={"query": "drift", "max_results": 10})
+    assert wrong.status_code == 400 and "max_results" in wrong.json()["detail"]
+
+
+def test_ingest_errors_name_json_fields_not_cli_options(writer: TestClient) -> None:
+    r = writer.post("/v1/ingest/arxiv", json={"query": "drift", "ids": ["1706.03762"]})
+    assert r.status_code == 400
+    assert "`ids`" in r.json()["detail"] and "--id" not in r.json()["detail"]
+    assert json_names("--root 'x' is not a folder; --full-text too") == (
+        "`root` 'x' is not a folder; `full_text` too"
+    )

@@ -152,3 +152,18 @@ def test_mcp_answers_only_post(client: TestClient) -> None:
         r = client.request(method, "/mcp", headers=MCP_HEADERS)
         assert r.status_code == 405 and r.headers["allow"] == "POST"
         assert r.json()["error"] == "method_not_allowed"
+
+
+def test_store_recipe_ignores_server_owned_fields(
+    fake_kb: KnowledgeBase, fake_settings: Settings
+) -> None:
+    server = build_mcp(lambda: fake_kb, fake_settings)
+    body = recipe_body("mcp-owned", version=999, updated="1999-01-01")
+
+    async def main() -> Any:
+        async with Client(server) as client:
+            return await client.call_tool("mlkb_store_recipe", {"recipe": body})
+
+    assert anyio.run(main).structured_content["status"] == "new"
+    stored = fake_kb.get("mcp-owned")
+    assert stored.version == 1 and str(stored.updated) != "1999-01-01"

@@ -1,0 +1,119 @@
+"""Bad input at the CLI's edges: files, folders, settings and options that are wrong get
+one line naming the problem and the fix, and leave the store and the disk as they were."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import run_cli
+
+pytestmark = pytest.mark.usefixtures("fake_settings")
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    return lambda *args: run_cli(capsys, *args)
+
+
+def one_line_error(result, code: int, *fragments: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.code == code, result
+    last = result.err.splitlines()[-1]  # after any progress note such as seeding
+    assert last.startswith("error: ") and result.err.count("error") == 1, result.err
+    for fragment in fragments:
+        assert fragment in last, result.err
+    assert "Traceback" not in result.err
+
+
+def test_import_of_a_binary_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blob = tmp_path / "photo.jsonl"
+    blob.write_bytes(bytes(range(256)) * 8)
+    one_line_error(cli("import", str(blob)), 1, "not UTF-8 text", "mlkb export")
+
+
+def test_export_to_a_folder_or_a_new_folder(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    one_line_error(cli("export", str(folder)), 1, "is a folder", "backup.jsonl")
+    assert list(folder.iterdir()) == [] and not (tmp_path / "backups.part").exists()
+
+    nested = tmp_path / "not" / "yet" / "there.jsonl"
+    assert cli("export", str(nested)).code == 0
+    assert json.loads(nested.read_text().splitlines()[0])["mlkb_export"] == 1
+    assert not nested.with_name("there.jsonl.part").exists()
+
+
+def test_importing_a_backup_into_its_own_store_embeds_nothing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dump = tmp_path / "dump.jsonl"
+    assert cli("export", str(dump)).code == 0
+    again = cli("import", str(dump))
+    assert again.code == 0 and "nothing to import" in again.out, again
+
+
+def test_a_reindex_whose_model_cannot_load_leaves_everything(  # type: ignore[no-untyped-def]
+    cli, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = json.loads(cli("stats", "--json").out)
+    monkeypatch.setenv("MLKB_EMBED_MODEL", str(isolated_home / "no-such-model"))
+    one_line_error(cli("reindex"), 2, "cannot load embedding model", "MLKB_EMBED_MODEL")
+    monkeypatch.setenv("MLKB_EMBED_MODEL", "fake")
+    assert json.loads(cli("stats", "--json").out) == before
+    assert not list(isolated_home.glob("reindex-*"))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("MLKB_CHUNK_WORDS", "abc", "MLKB_CHUNK_WORDS: Input should be a valid integer"),
+        ("MLKB_COLLECTION", "../../etc", "MLKB_COLLECTION: '../../etc' is not a collection"),
+        ("MLKB_COLLECTION", "", "is not a collection name"),
+        ("MLKB_HOME", "", "MLKB_HOME: is empty"),
+        ("MLKB_API_URL", "notaurl", "MLKB_API_URL: 'notaurl' is not an http(s) URL"),
+    ],
+)
+def test_a_bad_setting_names_its_variable(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, fragment: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    one_line_error(cli("stats"), 2, fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing created, here or above
+
+
+def test_user_text_is_printed_as_written(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    one_line_error(cli("show", "[red]x[/red]"), 1, "no item with id '[red]x[/red]'")
+    one_line_error(cli("recipe", "add", str(tmp_path / "[abc].yaml")), 1, "[abc].yaml")
+
+
+def test_a_folder_without_recipes_is_an_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "empty").mkdir()
+    for command in ("add", "validate"):
+        one_line_error(cli("recipe", command, str(tmp_path / "empty")), 1, "no .yaml or .yml")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [(["--worst", "-3"], "--worst"), (["--min-ndcg", "5"], "--min-ndcg")],
+)
+def test_eval_options_out_of_range(cli, args: list[str], fragment: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("eval", *args)
+    assert result.code == 2 and fragment in result.err and "Traceback" not in result.err
+
+
+def test_eval_queries_with_broken_yaml(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "queries.yaml"
+    broken.write_text("- query: drift\n  relevant: {a: 2\n")
+    one_line_error(cli("eval", "--queries", str(broken)), 1, "queries.yaml:", "malformed YAML")
+
+
+def test_serve_on_a_taken_port_fails_before_loading(cli) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        one_line_error(cli("serve", "--port", str(port)), 2, f"127.0.0.1:{port}", "--port")
+    one_line_error(cli("serve", "--host", "999.1.1.1"), 2, "--host '999.1.1.1'")
+    unknown = cli("serve", "--log-level", "loud")
+    assert unknown.code == 2 and "loud" in unknown.err and "Traceback" not in unknown.err
