@@ -12,6 +12,7 @@ shows a notification.
     │   ├── DuplicateId            an id that is already taken    (HTTP 409)
     │   └── ImportFileError        a broken export/import file    (HTTP 422)
     ├── NotFound                   unknown id                     (exit 1, HTTP 404)
+    ├── Interrupted                Ctrl-C in a long command       (exit 130)
     └── EnvironmentProblem         the machine, not the input     (exit 2, HTTP 503)
         ├── StoreLocked            embedded store held by another process
         ├── StoreUnavailable       store missing, unreadable, server unreachable
@@ -75,6 +76,13 @@ class NotFound(MlkbError):
 
     http_status = 404
     code = "not_found"
+
+
+class Interrupted(MlkbError):
+    """The user stopped a command (Ctrl-C); the message says what was kept."""
+
+    exit_code = 130
+    code = "interrupted"
 
 
 class EnvironmentProblem(MlkbError):

@@ -57,6 +57,10 @@ def run() -> None:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except SystemExit as exc:
+        if exc.code == 130:  # typer's answer to Ctrl-C inside a command, silent otherwise
+            fail("interrupted", 130)
+        raise
     except OSError as exc:  # the disk or the network, in a place no command checks itself
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}", 2)

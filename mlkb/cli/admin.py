@@ -89,10 +89,17 @@ def import_(
 
     Example: mlkb import backup.jsonl
     """
+    from mlkb.errors import Interrupted
     from mlkb.transfer import import_store
 
     with open_kb(local_only=True) as kb:
-        report = import_store(kb, path)
+        try:
+            report = import_store(kb, path)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted: the points written so far are kept; run `mlkb import {path}` "
+                "again to finish (they are skipped)"
+            ) from None
     if report.unchanged == report.points:
         console.print(f"nothing to import: all {report.points} points are stored as they are")
         return

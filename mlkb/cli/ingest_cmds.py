@@ -137,7 +137,7 @@ def _ingest(source: str, params: dict[str, Any], quiet: bool, as_json: bool) -> 
     """Check the params and the key, open the store, run the source, print the report."""
     from ingest import SOURCES, parse_params, run
     from mlkb.cli._common import err_console, open_kb, settings
-    from mlkb.errors import StoreLocked
+    from mlkb.errors import Interrupted, StoreLocked
     from mlkb.remote import find_server
 
     cfg = settings()
@@ -148,11 +148,31 @@ def _ingest(source: str, params: dict[str, Any], quiet: bool, as_json: bool) -> 
             f"(POST {url}/v1/ingest/{source}) or stop the server first"
         )
     show_bar = not quiet and not as_json and err_console.is_terminal
-    with open_kb(local_only=True) as kb, _progress(show_bar, source) as progress:
-        report = run(kb, source, params, progress)
+    latest: list[Any] = []
+
+    def follow(report: Any) -> None:
+        latest[:] = [report]
+        if bar is not None:
+            bar(report)
+
+    with open_kb(local_only=True) as kb, _progress(show_bar, source) as bar:
+        try:
+            report = run(kb, source, params, follow)
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupted(latest[0] if latest else None)) from None
     _print_report(report, as_json)
     if report.failed:
         raise typer.Exit(2)
+
+
+def _interrupted(report: Any) -> str:
+    """What an interrupted ingest kept, and how to finish it."""
+    kept = "nothing was stored"
+    if report is not None:
+        stored = report.new + report.updated + report.unchanged
+        of = f" of {report.total}" if report.total else ""
+        kept = f"{stored}{of} items were stored whole"
+    return f"interrupted: {kept}; run the same command again to finish (stored items are skipped)"
 
 
 class _progress:

@@ -223,3 +223,32 @@ def test_real_model_finds_notes_next_to_recipes(real_kb: KnowledgeBase, tmp_path
     assert "recipe" in kinds  # found next to recipes
     only_notes = real_kb.search(SearchRequest(query="fp16 NaN loss", kind=["note"]))
     assert [h.id for h in only_notes.hits] == ["file:fp16-nan.md"]
+
+
+def test_ctrl_c_says_what_was_kept_and_a_rerun_finishes(tmp_path: Path) -> None:
+    write_notes(tmp_path / "many", 600, sections=8)
+    home = tmp_path / "home"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlkb.cli", "ingest", "files", "many"],
+        env={
+            **os.environ,
+            "MLKB_HOME": str(home),
+            "MLKB_EMBED_MODEL": "fake",
+            "MLKB_SEED_ON_FIRST_USE": "false",
+        },
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # the store is open and documents are being written
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: interrupted: ") and "of 600 items" in last, err
+    assert "run the same command again" in last and "Traceback" not in err
+
+    rerun = mlkb("ingest", "files", "many", "--json", home=home, cwd=tmp_path)
+    report = json.loads(rerun.stdout)
+    assert rerun.returncode == 0 and report["new"] + report["unchanged"] == 600
