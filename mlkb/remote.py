@@ -132,9 +132,13 @@ class RemoteKnowledgeBase:
         except urllib.error.HTTPError as exc:
             status, text = exc.code, exc.read().decode(errors="replace")
         except (OSError, ValueError) as exc:  # refused, timed out, bad URL
+            fix = (
+                "start it, or unset MLKB_API_URL"
+                if self.settings.api_url
+                else "it may have just stopped; run the command again"
+            )
             raise errors.StoreUnavailable(
-                f"cannot reach mlkb serve at {self.url} ({exc.__class__.__name__}); "
-                "start it with `mlkb serve`, or unset MLKB_API_URL"
+                f"cannot reach mlkb serve at {self.url} ({exc.__class__.__name__}); {fix}"
             ) from None
         if status >= 400:
             try:

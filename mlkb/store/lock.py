@@ -39,15 +39,19 @@ class StoreLock:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_holder(handle)
+            holder, cmd = _read_holder(handle)
             handle.close()
+            advice = (
+                "this command needs the store itself: stop the server, then run it again"
+                if cmd.startswith("mlkb serve")
+                else "stop that process, or run `mlkb serve` and let the CLI go through it"
+            )
             raise StoreLocked(
-                f"the store at {self.path.parent} is in use by {holder}; stop that process, "
-                "or run `mlkb serve` and let the CLI go through it (MLKB_API_URL)"
+                f"the store at {self.path.parent} is in use by {holder}; {advice}"
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "cmd": " ".join(sys.argv[:3])}))
+        handle.write(json.dumps({"pid": os.getpid(), "cmd": _command()}))
         handle.flush()
         self._file = handle
 
@@ -62,11 +66,21 @@ class StoreLock:
             self._file = None
 
 
-def _read_holder(handle: IO[str]) -> str:
+def _command() -> str:
+    """This process's command, as a person would name it: ``mlkb serve``, ``pytest``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if name in ("__main__.py", "mlkb"):  # `python -m mlkb.cli ...` or the console script
+        name = "mlkb"
+    words = [a for a in sys.argv[1:3] if not a.startswith("-")] if name == "mlkb" else []
+    return " ".join([name, *words])
+
+
+def _read_holder(handle: IO[str]) -> tuple[str, str]:
+    """``("process 12 (mlkb serve)", "mlkb serve")``, as far as the lock file tells."""
     try:
         handle.seek(0)
         info = json.loads(handle.read() or "{}")
     except (OSError, ValueError):
-        return "another process"
-    pid, cmd = info.get("pid"), info.get("cmd") or "?"
-    return f"process {pid} ({cmd})" if pid else "another process"
+        return "another process", ""
+    pid, cmd = info.get("pid"), str(info.get("cmd") or "")
+    return (f"process {pid} ({cmd or '?'})" if pid else "another process"), cmd

@@ -108,3 +108,29 @@ def test_a_process_about_to_exit_leaves_a_read_store_locked_until_it_ends(
         child.kill()
         _, err = child.communicate(timeout=30)
     assert child.returncode in (0, -signal.SIGKILL) and "Traceback" not in err
+
+
+def test_a_store_held_by_the_server_asks_to_stop_it(tmp_path: Path) -> None:
+    """A command that needs the store itself (export, eval, reindex) is told to stop the
+    server, not to start one; the holder is named as a person would name it."""
+    home = tmp_path / "home"
+    as_server = HOLDER.replace(
+        "import sys, time", "import sys, time\nsys.argv = ['mlkb', 'serve', '--port', '9']"
+    )
+    proc = subprocess.Popen(
+        [h.PYTHON, "-c", as_server],
+        env=h.child_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreLocked) as caught:
+            KnowledgeBase(Settings(home=home, embed_model="fake"), embedder=FakeEmbedder())
+        message = caught.value.message
+        assert f"process {proc.pid} (mlkb serve)" in message
+        assert "stop the server, then run it again" in message
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
