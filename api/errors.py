@@ -46,6 +46,13 @@ class WritesDisabled(AuthError):
     code = "writes_disabled"
 
 
+class FilesOutsideRoot(MlkbError):
+    """A file ingest over the API that names files the server may not read."""
+
+    http_status = 403
+    code = "files_forbidden"
+
+
 class InvalidRequest(MlkbError):
     """A request whose parameters or body fail validation."""
 

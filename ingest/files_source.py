@@ -51,11 +51,13 @@ class Params(BaseModel):
 
     paths: list[str] = Field(min_length=1)
     root: str | None = None
+    within: str | None = None
+    """Set by the server (``MLKB_FILES_ROOT``): every file must resolve below it."""
 
 
 def check(params: Params, settings: Settings) -> None:
     """Files need no key; every argument must name at least one readable file."""
-    expand(params.paths, _base(params))
+    expand(params.paths, _base(params), params.within)
 
 
 def _root(params: Params) -> Path | None:
@@ -73,8 +75,9 @@ def _base(params: Params) -> Path:
     return _root(params) or Path.cwd().resolve()
 
 
-def expand(paths: list[str], root: Path) -> list[Path]:
-    """The supported files named by ``paths``; InputError for one that names nothing."""
+def expand(paths: list[str], root: Path, within: str | None = None) -> list[Path]:
+    """The supported files named by ``paths``; InputError for one that names nothing, or
+    for one outside ``within`` (links are followed before the check)."""
     found: list[Path] = []
     for arg in paths:
         pattern = arg if os.path.isabs(arg) else str(root / arg)
@@ -95,7 +98,12 @@ def expand(paths: list[str], root: Path) -> list[Path]:
         if not files:
             raise InputError(f"'{arg}' matches no {'/'.join(sorted(set(FORMATS.values())))} file")
         found.extend(files)
-    return list(dict.fromkeys(p.resolve() for p in found))
+    resolved = list(dict.fromkeys(p.resolve() for p in found))
+    if within is not None:
+        fence = Path(within).resolve()
+        if outside := [p for p in resolved if not p.is_relative_to(fence)]:
+            raise InputError(f"'{outside[0]}' is outside {fence}; name files below it")
+    return resolved
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -125,7 +133,7 @@ def file_id(path: Path, root: Path | None) -> str:
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
     """Each file read and converted to markdown."""
-    files = expand(params.paths, _base(params))
+    files = expand(params.paths, _base(params), params.within)
     report.total = len(files)
     root = _root(params)
     for path in files:

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Origins allowed by CORS (JSON list or comma separated). Empty: CORS off."""
 
+    files_root: Path | None = None
+    """The folder whose files ``POST /v1/ingest/files`` may read on the server (and below it).
+    Unset: the API ingests no files, since anything stored can be read back. The CLI reads
+    whatever files you name."""
+
     max_query_chars: int = Field(default=10_000, ge=1)
     """Longest accepted query, in characters."""
 

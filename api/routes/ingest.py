@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Body, Path
 
 from api.body import JsonBodyRoute
 from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
+from api.errors import FilesOutsideRoot
 from api.schemas import WRITE_AUTH_ERRORS, ErrorOut, IngestSource, JobAccepted, JobOut, JobStatus
 from mlkb.errors import InputError, NotFound
 from mlkb.settings import Settings
@@ -20,7 +22,8 @@ PARAMS_DOC = (
     "arxiv `query`, `max`, `since`, `full_text`, or `ids`; "
     "hf `model_ids`, or `search`, `task`, `library`, `max`; "
     "url `urls`, `crawl`, `limit`, `depth`; web `query`, `max`, `extract`; "
-    "files `paths`, `root` (paths on the server). Other fields are a 400."
+    "files `paths`, `root` (paths on the server, below its MLKB_FILES_ROOT; unset, the "
+    "server ingests no files). Other fields are a 400."
 )
 PARAMS_EXAMPLES = {
     "arxiv search": {"value": {"query": "drift detection", "max": 10}},
@@ -51,8 +54,8 @@ def start_ingest(
 ) -> JobAccepted:
     """Start an ingest job; it runs in the background, one job at a time. Poll
     `GET /v1/ingest/jobs/{job_id}` for its status and report."""
-    precheck(source.value, params or {}, settings)
-    job = jobs.submit(source.value, params or {})
+    checked = precheck(source.value, params or {}, settings)
+    job = jobs.submit(source.value, checked)
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
 
@@ -70,15 +73,33 @@ def get_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
     return JobOut.model_validate(data)
 
 
-def precheck(source: str, params: dict[str, Any], settings: Settings) -> None:
+def precheck(source: str, params: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Reject bad parameters and missing keys now (400), not later in a failed job."""
     import ingest as wing  # the ingest wing; its source clients load only when a job runs
 
     try:
-        parsed = wing.parse_params(source, params)
-        wing.SOURCES[source].check(parsed, settings)
+        if source == "files":
+            params = confine_files(params, settings)
+        wing.SOURCES[source].check(wing.parse_params(source, params), settings)
     except InputError as exc:
         raise type(exc)(json_names(exc.message)) from None
+    return params
+
+
+def confine_files(params: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A file ingest over the API reads only below ``MLKB_FILES_ROOT`` (what it stores,
+    any reader can read back); its relative paths and ids start there."""
+    if settings.files_root is None:
+        raise FilesOutsideRoot(
+            "this server ingests no files: set MLKB_FILES_ROOT to the folder it may read, "
+            "or run `mlkb ingest files` where the files are"
+        )
+    allowed = settings.files_root.expanduser().resolve()
+    root = allowed / os.path.expanduser(params.get("root") or allowed)
+    if not root.resolve().is_relative_to(allowed):
+        raise FilesOutsideRoot(f"root '{root}' is outside MLKB_FILES_ROOT ({allowed})")
+    # ``within`` makes the wing refuse any file that resolves outside, links included.
+    return {**params, "root": str(root.resolve()), "within": str(allowed)}
 
 
 _FLAG = re.compile(r"--([a-z][a-z-]*)")

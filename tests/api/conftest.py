@@ -16,9 +16,12 @@ from tests.stores import copy_store
 
 
 @pytest.fixture
-def key_settings(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Fake embedder and a write key."""
+def key_settings(
+    fake_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Settings:
+    """Fake embedder, a write key, and the test's folder as the one file ingests may read."""
     monkeypatch.setenv("MLKB_API_KEY", API_KEY)
+    monkeypatch.setenv("MLKB_FILES_ROOT", str(tmp_path))
     return Settings()
 
 

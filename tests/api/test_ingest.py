@@ -134,3 +134,31 @@ def test_ingest_errors_name_json_fields_not_cli_options(writer: TestClient) -> N
     assert json_names("--root 'x' is not a folder; --full-text too") == (
         "`root` 'x' is not a folder; `full_text` too"
     )
+
+
+def test_file_ingest_reads_only_below_the_files_root(writer: TestClient, tmp_path: Path) -> None:
+    """What a file ingest stores, any reader can read back: the server reads files only
+    below MLKB_FILES_ROOT (here tmp_path), links included, and none when it is unset."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "ok.md").write_text("# Fine\n\nA note inside the root.\n")
+    secret = tmp_path.parent / f"{tmp_path.name}-secret.md"
+    secret.write_text("# Private\n\ndb password hunter2\n")
+    (tmp_path / "notes" / "link.md").symlink_to(secret)
+
+    outside = writer.post("/v1/ingest/files", json={"paths": [str(secret)]})
+    assert outside.status_code in (400, 403) and "outside" in outside.json()["detail"]
+    root_out = writer.post("/v1/ingest/files", json={"paths": ["x.md"], "root": "/etc"})
+    assert root_out.status_code == 403 and root_out.json()["error"] == "files_forbidden"
+    linked = writer.post("/v1/ingest/files", json={"paths": ["notes/link.md"]})
+    assert linked.status_code in (400, 403) and "outside" in linked.json()["detail"]
+    dotdot = writer.post("/v1/ingest/files", json={"paths": ["notes/../../" + secret.name]})
+    assert dotdot.status_code in (400, 403)
+
+    fine = writer.post("/v1/ingest/files", json={"paths": ["notes/ok.md"]})
+    assert fine.status_code == 202, fine.json()
+    assert _wait(writer, fine.json()["job_id"])["report"]["new"] == 1
+
+    app = writer.app
+    app.state.settings = app.state.settings.model_copy(update={"files_root": None})  # type: ignore[attr-defined]
+    off = writer.post("/v1/ingest/files", json={"paths": ["notes/ok.md"]})
+    assert off.status_code == 403 and "MLKB_FILES_ROOT" in off.json()["detail"]
