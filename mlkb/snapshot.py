@@ -98,11 +98,14 @@ def create_snapshot(settings: Settings, target: Path) -> SnapshotInfo:
 
 def read_manifest(source: Path) -> SnapshotInfo:
     """The manifest of a snapshot file, or InputError saying why it is not one."""
+    if not source.is_file():
+        raise InputError(f"{source}: no such file; name a file made by `mlkb snapshot create`")
     try:
         with tarfile.open(source, "r:gz") as tar:
             handle = tar.extractfile(MANIFEST)
             raw = json.loads(handle.read()) if handle is not None else None
-    except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
+    # EOFError: a file cut short (gzip's end of stream never comes)
+    except (OSError, EOFError, tarfile.TarError, KeyError, ValueError) as exc:
         raise InputError(
             f"{source} is not an mlkb snapshot ({exc.__class__.__name__}); "
             "make one with `mlkb snapshot create FILE`"

@@ -87,6 +87,19 @@ def _assert_same_store(got: dict[str, Any], want: dict[str, Any]) -> None:
         assert got[key][1] == pytest.approx(dense, abs=5e-4)
 
 
+def test_a_snapshot_cut_short_is_refused_and_the_store_kept(  # type: ignore[no-untyped-def]
+    cli, filled: dict[str, Any], tmp_path: Path, isolated_home: Path
+) -> None:
+    whole = tmp_path / "whole.tar.gz"
+    assert cli("snapshot", "create", str(whole)).code == 0
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    result = cli("snapshot", "restore", str(cut), "--force")
+    assert result.code == 1 and "cut.tar.gz" in result.err and "Traceback" not in result.err
+    assert "Aborted" not in result.err
+    _assert_same_store(_everything(isolated_home), filled)
+
+
 def test_snapshot_round_trip_and_overwrite_guard(
     filled: dict[str, Any],
     cli,
@@ -140,6 +153,8 @@ def test_snapshot_errors_are_one_line(cli, tmp_path: Path, monkeypatch: pytest.M
         and "not an mlkb snapshot" in " ".join(bad.err.split())
         and "Traceback" not in bad.err
     )
+    absent = cli("snapshot", "restore", str(tmp_path / "absent.tar.gz"))
+    assert absent.code == 1 and "no such file" in absent.err and "Traceback" not in absent.err
     missing = cli("snapshot", "create", str(tmp_path / "x.tar.gz"))
     assert missing.code == 2 and "no store" in " ".join(missing.err.split())
     monkeypatch.setenv("MLKB_QDRANT_URL", ":memory:")
