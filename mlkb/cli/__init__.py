@@ -31,6 +31,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from mlkb import __version__
+
+        print(f"mlkb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """ML engineering know-how: who has solved a problem like mine, and how?"""
+
+
 search.register(app)
 app.add_typer(recipes.app, name="recipe")
 admin.register(app)

@@ -103,7 +103,8 @@ def recipe_markdown(recipe: Recipe) -> str:
         lines += ["## References", ""]
         for ref in recipe.references:
             link = ref.url or (f"https://arxiv.org/abs/{ref.arxiv_id}" if ref.arxiv_id else "")
-            lines.append(f"- [{ref.title}]({link})" if link else f"- {ref.title}")
+            # the address in plain text: it survives a pipe, a file and any terminal
+            lines.append(f"- {ref.title}: `{link}`" if link else f"- {ref.title}")
         lines.append("")
     if recipe.tags:
         lines += ["**Tags:** " + ", ".join(recipe.tags)]
@@ -112,15 +113,15 @@ def recipe_markdown(recipe: Recipe) -> str:
 
 def document_markdown(doc: DocumentView, *, full: bool = False) -> str:
     """A document's metadata and chunks with their provenance."""
-    lines = [f"# {doc.title}", "", f"`{doc.id}` · {doc.kind.value} · source **{doc.source}**"]
+    lines = [f"# {doc.title}", "", f"- `{doc.id}` · {doc.kind.value} · source **{doc.source}**"]
     if doc.url:
-        lines.append(f"URL: {doc.url}")
+        lines.append(f"- URL: `{doc.url}`")
     if doc.authors:
-        lines.append("Authors: " + ", ".join(doc.authors[:12]))
+        lines.append("- Authors: " + ", ".join(doc.authors[:12]))
     if doc.published:
-        lines.append(f"Published: {doc.published.date()}")
+        lines.append(f"- Published: {doc.published.date()}")
     if doc.tags:
-        lines.append("Tags: " + ", ".join(doc.tags))
+        lines.append("- Tags: " + ", ".join(doc.tags))
     lines += ["", f"## Chunks ({len(doc.chunks)})", ""]
     for chunk in doc.chunks:
         where = " > ".join(chunk.section) or "(top)"

@@ -42,7 +42,8 @@ def stats(as_json: JsonOpt = False) -> None:
     """
     from mlkb.cli._render import stats_table
 
-    with open_kb() as kb:
+    # No model check: a store built with another model is when its stats are wanted most.
+    with open_kb(check_model=False) as kb:
         data = kb.stats()
     if as_json:
         print_json(data)

@@ -13,6 +13,7 @@ Either path falls back to sentence-transformers when its setting says so
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -35,6 +36,9 @@ _PACKAGED = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 _ONNX_BATCH = 4
 """Texts per onnxruntime run, one run per core at a time: on 2 cores, batches of 2-4
 similar-length texts ran 1.2x faster than 8 or 16 (see OnnxEncoder)."""
+
+
+log = logging.getLogger("mlkb")
 
 
 def _usable_cores() -> int:
@@ -173,6 +177,12 @@ class ModelEmbedder:
         if not is_exported(self._cache):
             with export_lock(self._cache):
                 if not is_exported(self._cache) and not upgrade_export(self._cache):
+                    log.info(
+                        "preparing the embedding model for first use (once, about 20 s): "
+                        "exporting %s to ONNX in %s",
+                        self._name,
+                        self._cache,
+                    )
                     export_onnx(self._sentence_transformer(), self._cache)
         return self._cache
 

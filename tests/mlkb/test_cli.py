@@ -189,6 +189,7 @@ def test_store_from_another_model(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLKB_EMBED_MODEL", "fake:32")
     result = cli("search", "drift")
     assert result.code == 2 and "mlkb reindex" in result.err
+    assert json.loads(cli("stats", "--json").out)["model"] == "fake"  # still says what it is
     assert cli("reindex").code == 0
     assert json.loads(cli("stats", "--json").out)["model"] == "fake:32"
     assert cli("search", "drift").code == 0
