@@ -36,11 +36,14 @@ def kind_badge(kind: str) -> Content:
 
 
 def hit_prompt(hit: Hit) -> Content:
-    """One result row: the title, then kind, area or source, and score."""
+    """One result row: the title, then kind, area or source, score and id (two documents
+    may share a title)."""
     where = hit.area or hit.source or ""
     meta = Content.assemble(
         kind_badge(hit.kind.value),
-        Content.from_markup("[dim] · $where · $score[/]", where=where, score=f"{hit.score:.3f}"),
+        Content.from_markup(
+            "[dim] · $where · $score · $id[/]", where=where, score=f"{hit.score:.3f}", id=hit.id
+        ),
     )
     title = Content.from_markup("[bold]$title[/]", title=hit.title)
     return Content("\n").join([title, meta])
@@ -60,7 +63,9 @@ def chunk_markdown(doc: DocumentView, position: int) -> str:
     chunk = next((c for c in chunks if c.position == position), chunks[0] if chunks else None)
     lines = [f"# {doc.title}", "", f"`{doc.id}` · {doc.kind.value} · source **{doc.source}**", ""]
     if doc.url:
-        lines += [f"URL: [{doc.url}]({doc.url})", ""]
+        # a web address is a link; a file:// one, which a terminal cannot open, plain text
+        web = doc.url.startswith(("http://", "https://"))
+        lines += [f"URL: [{doc.url}]({doc.url})" if web else f"URL: `{doc.url}`", ""]
     if doc.authors:
         lines += [
             "Authors: " + ", ".join(doc.authors[:8]) + (" …" if len(doc.authors) > 8 else ""),

@@ -50,6 +50,7 @@ class MlkbApp(App[None]):
         Binding("b", "browse", "Browse"),
         Binding("escape", "go_back", "Back"),
         Binding("question_mark", "help", "Help"),
+        Binding("r", "retry", "Retry", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -228,6 +229,9 @@ class MlkbApp(App[None]):
     def _call_failed(self, exc: MlkbError, generation: int | None = None) -> None:
         if generation is not None and generation != self._generation:
             return
+        if generation is not None:  # a failed search: the last one's hits no longer answer
+            self._search_view = None
+            self.query_one(ContentSwitcher).current = "welcome"
         self.query_one(StatusLine).error(exc.message)
         if not isinstance(exc, InputError):
             self.notify(exc.message, title="mlkb", severity="error", timeout=10)
@@ -335,10 +339,19 @@ class MlkbApp(App[None]):
 
     # -- actions ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Browse needs an open knowledge base."""
+        """Browse needs an open knowledge base; retrying, one that failed to open."""
         if action == "browse" and not self.ready:
             return None
+        if action == "retry":
+            return self.query_one(ContentSwitcher).current == "error"
         return True
+
+    def action_retry(self) -> None:
+        """Open the knowledge base again (another process may have let go of the store)."""
+        self.query_one(SearchBar).disabled = False
+        self.query_one(ContentSwitcher).current = "welcome"
+        self.query_one(StatusLine).busy("Opening the knowledge base…")
+        self._open()
 
     def action_focus_search(self) -> None:
         """Put the cursor in the search box (leaving any detail or browse screen)."""

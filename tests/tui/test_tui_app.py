@@ -257,11 +257,31 @@ def test_locked_store_shows_an_error_not_a_crash(fake_settings: Settings) -> Non
                 assert notes and notes[0].severity == "error"
                 await pilot.press("escape", "b")  # browse is off without a store
                 assert not isinstance(app.screen, BrowseScreen)
+                assert "Press r to try again" in message
+                holder.close()  # the other process lets go: r opens the store
+                await pilot.press("r")
+                await settle(pilot)
+                assert view(app) == "welcome" and app.ready
+                assert not app.query_one(SearchBar).disabled
             assert app.return_code in (0, None)
 
         asyncio.run(scenario())
     finally:
         holder.close()
+
+
+def test_a_failed_search_clears_the_last_hits(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "drift")
+            assert view(app) == "results" and hit_ids(app)
+            app.query_one(SearchBar).value = "x" * 12_000  # longer than a query may be
+            await settle(pilot)
+            assert view(app) != "results"
+            assert "10,000" in app.query_one(StatusLine).text
+
+    asyncio.run(scenario())
 
 
 def test_unreachable_server_shows_an_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,5 +35,5 @@ class ErrorView(Static):
         markup = "[b $text-error]$message[/]"
         if hint:
             markup += "\n\n$hint"
-        markup += "\n\nPress [b]q[/b] to quit."
+        markup += "\n\nPress [b]r[/b] to try again, [b]q[/b] to quit."
         self.update(Content.from_markup(markup, message=error.message, hint=hint))
