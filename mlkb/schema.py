@@ -11,12 +11,15 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -25,7 +28,20 @@ from mlkb.vocab import Kind as Kind
 from mlkb.vocab import SearchMode as SearchMode
 
 SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$"
-Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
+
+
+def _slug(value: str) -> str:
+    # The rule in words: a person fixing an id should not have to read a regex.
+    if not re.match(SLUG_RE, value):
+        raise PydanticCustomError(
+            "slug",
+            "must be 3-80 lowercase letters, digits and hyphens, starting and ending with a "
+            "letter or digit (e.g. drift-psi-pricing)",
+        )
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug), WithJsonSchema({"type": "string", "pattern": SLUG_RE})]
 
 
 def _finite(value: Any) -> Any:
@@ -150,6 +166,15 @@ class SearchRequest(_Strict):
     published_from: dt.date | None = None
     published_to: dt.date | None = None
     mode: SearchMode = SearchMode.hybrid
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> SearchRequest:
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise ValueError(
+                f"published_from ({self.published_from}) is after published_to "
+                f"({self.published_to}); swap them"
+            )
+        return self
 
 
 class Hit(BaseModel):

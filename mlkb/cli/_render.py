@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlkb.cli._common import console
-from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
+from mlkb.schema import DocumentView, Hit, Recipe, SearchRequest, SearchResult
 
 KIND_STYLE = {
     "recipe": "bold green",
@@ -44,9 +44,28 @@ def result_json(result: SearchResult) -> dict[str, Any]:
     }
 
 
-def print_hits(result: SearchResult) -> None:
-    """Ranked hits: title, kind, area or source, score, id and a snippet."""
+def missing_filter_values(request: SearchRequest, stats: dict[str, Any]) -> str | None:
+    """'no item has source 'arxivv' (there are: file, seed)' for a filter value no stored
+    item has, else None."""
+    for field, key, wanted in (
+        ("source", "by_source", request.source),
+        ("kind", "by_kind", [k.value for k in request.kind]),
+        ("area", "by_area", [a.value for a in request.area]),
+    ):
+        have = stats.get(key) or {}
+        if wanted and not any(value in have for value in wanted):
+            there = ", ".join(sorted(have)) or "none"
+            return f"no item has {field} {' or '.join(map(repr, wanted))} (there are: {there})"
+    return None
+
+
+def print_hits(result: SearchResult, absent: str | None = None) -> None:
+    """Ranked hits: title, kind, area or source, score, id and a snippet; with no hits, why
+    (``absent``: a filter value no item has) or what to try."""
     if not result.hits:
+        if absent:
+            console.print(f"[yellow]No results:[/] {escape(absent)}.")
+            return
         console.print("[yellow]No results.[/] Try fewer words, another phrasing, or drop a filter.")
         return
     for rank, hit in enumerate(result.hits, start=1):
@@ -137,6 +156,19 @@ def print_item(item: Recipe | DocumentView, *, full: bool = False) -> None:
 
     text = recipe_markdown(item) if isinstance(item, Recipe) else document_markdown(item, full=full)
     console.print(Markdown(text))
+
+
+def recipe_yaml(item: Recipe | DocumentView) -> str:
+    """A recipe as the YAML `mlkb recipe add` reads; InputError for a document."""
+    import yaml
+
+    from mlkb.errors import InputError
+
+    if not isinstance(item, Recipe):
+        raise InputError(f"'{item.id}' is a document; --yaml prints recipes only")
+    data = item.model_dump(mode="json", exclude_defaults=True, exclude={"version", "updated"})
+    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+    return text
 
 
 def item_json(item: Recipe | DocumentView) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -29,7 +30,7 @@ def search(
 
     Example: mlkb search "drift detection for pricing" --kind recipe -k 5
     """
-    from mlkb.cli._render import print_hits, result_json
+    from mlkb.cli._render import missing_filter_values, print_hits, result_json
     from mlkb.search import search_request
 
     request = search_request(
@@ -43,10 +44,12 @@ def search(
     )
     with open_kb(to_search=mode is not SearchMode.sparse) as kb:
         result = kb.search(request)
+        # An empty answer to a filter no item matches: say which value, and what there is.
+        absent = missing_filter_values(request, kb.stats()) if not result.hits else None
     if as_json:
         print_json(result_json(result))
     else:
-        print_hits(result)
+        print_hits(result, absent)
 
 
 def show(
@@ -54,17 +57,24 @@ def show(
         str, typer.Argument(help="A recipe id or a document id (arxiv:1706.03762).")
     ],
     full: Annotated[bool, typer.Option(help="Print whole chunks, not their openings.")] = False,
+    as_yaml: Annotated[
+        bool,
+        typer.Option("--yaml", help="A recipe as YAML to edit and add back with --replace."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Print a recipe in full, or a document with its chunks and their provenance.
 
     Example: mlkb show drift-psi-pricing
+    Example: mlkb show drift-psi-pricing --yaml > fix.yaml  (edit, then recipe add --replace)
     """
-    from mlkb.cli._render import item_json, print_item
+    from mlkb.cli._render import item_json, print_item, recipe_yaml
 
     with open_kb() as kb:
         item = kb.get(item_id)
-    if as_json:
+    if as_yaml:
+        sys.stdout.write(recipe_yaml(item))
+    elif as_json:
         print_json(item_json(item))
     else:
         print_item(item, full=full)

@@ -224,3 +224,23 @@ def test_the_console_script_exits_with_its_code_output_and_atexit_handlers(
         assert out.stderr.splitlines()[-1].startswith("error: no item with id 'no-such-id'")
     else:
         assert "Usage" in out.stdout and "search" in out.stdout
+
+
+def test_a_recipe_as_yaml_validates_and_adds_back(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shown = cli("show", "drift-psi-pricing", "--yaml")
+    assert shown.code == 0 and shown.out.startswith("id: drift-psi-pricing\n")
+    edited = tmp_path / "drift.yaml"
+    edited.write_text(shown.out.replace("title: Detect", "title: Still detect"))
+    assert cli("recipe", "validate", str(edited)).code == 0
+    assert cli("recipe", "add", "--replace", str(edited)).code == 0
+    recipe = json.loads(cli("show", "drift-psi-pricing", "--json").out)["recipe"]
+    assert recipe["title"].startswith("Still detect") and recipe["version"] == 2
+    assert recipe["references"] == drift_recipe().model_dump(mode="json")["references"]
+
+
+def test_an_empty_answer_names_the_filter_value_no_item_has(cli) -> None:  # type: ignore[no-untyped-def]
+    typo = cli("search", "drift", "--source", "arxivv")
+    assert typo.code == 0
+    assert "No results: no item has source 'arxivv' (there are: seed)" in " ".join(typo.out.split())
+    none = cli("search", "drift", "--kind", "paper")
+    assert "no item has kind 'paper' (there are: recipe)" in " ".join(none.out.split())
