@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from mlkb.schema import (
     SLUG_RE,
@@ -25,6 +25,7 @@ from mlkb.schema import (
     Recipe,
     SearchMode,
     SearchResult,
+    check_date_range,
     normalize_text,
     sha256_text,
 )
@@ -73,6 +74,11 @@ class SearchOptions(_In):
     published_to: dt.date | None = Field(default=None, description="Published on or before.")
     mode: SearchMode = Field(default=SearchMode.hybrid, description="hybrid, dense or sparse.")
 
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> SearchOptions:
+        check_date_range(self.published_from, self.published_to)
+        return self
+
 
 class SearchIn(SearchOptions):
     """A search: what you are trying to solve, and optional filters."""
@@ -95,7 +101,12 @@ class HitOut(BaseModel):
     id: str
     kind: Kind
     title: str
-    score: float
+    score: float = Field(
+        description="Orders the hits of this answer, best first. Its scale depends on the mode "
+        "(hybrid fuses normalized dense and BM25 scores, dense is a cosine, sparse a BM25 "
+        "sum) and on what the store holds, so compare scores within one answer, not across "
+        "queries or modes, and do not use them as thresholds."
+    )
     area: str | None = None
     source: str | None = None
     url: str | None = None
@@ -181,13 +192,23 @@ class DocumentOut(BaseModel):
     published: dt.datetime | None = None
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    text: str = Field(
+        default="", description="The document's text: its chunks joined without their overlaps."
+    )
+    truncated: bool = Field(default=False, description="True when `max_chars` cut the text.")
     chunks: list[ChunkOut] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, view: DocumentView) -> DocumentOut:
-        """From the core's document view."""
+    def of(
+        cls, view: DocumentView, *, chunks: bool = True, max_chars: int | None = None
+    ) -> DocumentOut:
+        """From the core's document view; ``chunks=False`` leaves them out, ``max_chars``
+        cuts the text."""
         data = view.model_dump()
-        data["chunks"] = [ChunkOut.model_validate(c) for c in data["chunks"]]
+        text = view.text
+        data["truncated"] = max_chars is not None and len(text) > max_chars
+        data["text"] = text[:max_chars] if max_chars is not None else text
+        data["chunks"] = [ChunkOut.model_validate(c) for c in data["chunks"]] if chunks else []
         return cls.model_validate(data)
 
 
@@ -312,8 +333,11 @@ class StatsOut(BaseModel):
     documents: int
     chunks: int
     by_kind: dict[str, int]
+    """Items (recipes and documents, not chunks) of each kind."""
     by_area: dict[str, int]
+    """Recipes in each area."""
     by_source: dict[str, int]
+    """Items (recipes and documents, not chunks) from each source."""
     model: str
     dim: int | None = None
     weights: str | None = None

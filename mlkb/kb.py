@@ -198,15 +198,14 @@ class KnowledgeBase(DocumentWrites):
     def list_recipes(
         self,
         *,
-        area: str | None = None,
-        tag: str | None = None,
+        area: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Recipe], int]:
-        """A page of recipes sorted by area and id, and how many match in all."""
-        flt = Filters(
-            kind=[Kind.recipe.value], area=[area] if area else [], tags=[tag] if tag else []
-        )
+        """A page of recipes sorted by area and id, and how many match in all. Several
+        areas or tags mean any of them."""
+        flt = Filters(kind=[Kind.recipe.value], area=_values(area), tags=_values(tag))
         payloads = [p.payload for p in self._scroll_all(flt)]
         payloads.sort(key=lambda p: (p.get("area", ""), p["item_id"]))
         page = payloads[offset : offset + limit]
@@ -264,15 +263,22 @@ class KnowledgeBase(DocumentWrites):
             "recipes": self.store.count(Filters(kind=[Kind.recipe.value])),
             "documents": self.store.count(Filters(kind=DOC_KINDS, max_position=0)),
             "chunks": self.store.count(Filters(kind=DOC_KINDS)),
-            "by_kind": self.store.facet("kind"),
+            "by_kind": self._items_by("kind"),
             "by_area": self.store.facet("area", Filters(kind=[Kind.recipe.value])),
-            "by_source": self.store.facet("source"),
+            "by_source": self._items_by("source"),
             "model": meta.model if meta else self.embedder.name,
             "dim": meta.dim if meta else None,
             "weights": store_weights(meta) if meta else None,
             "backend": "server" if self.settings.qdrant_url else "embedded",
             "location": self.settings.qdrant_url or str(self.settings.store_path),
         }
+
+    def _items_by(self, key: str) -> dict[str, int]:
+        """Recipes and documents (not chunks) per value of ``key``."""
+        counts = self.store.facet(key, Filters(kind=[Kind.recipe.value]))
+        for value, n in self.store.facet(key, Filters(kind=DOC_KINDS, max_position=0)).items():
+            counts[value] = counts.get(value, 0) + n
+        return counts
 
     def validate_query(self, query: str) -> str:
         """The stripped query, or InvalidQuery."""
@@ -297,6 +303,12 @@ class KnowledgeBase(DocumentWrites):
         """Upsert points from payloads, embedding them unless ``vectors`` are given."""
         with self._write_lock:
             self.store.upsert(self._points(payloads, vectors))
+
+
+def _values(given: str | Sequence[str] | None) -> list[str]:
+    if given is None:
+        return []
+    return [given] if isinstance(given, str) else list(given)
 
 
 def _unknown(item_id: str) -> str:

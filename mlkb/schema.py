@@ -169,12 +169,14 @@ class SearchRequest(_Strict):
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> SearchRequest:
-        if self.published_from and self.published_to and self.published_from > self.published_to:
-            raise ValueError(
-                f"published_from ({self.published_from}) is after published_to "
-                f"({self.published_to}); swap them"
-            )
+        check_date_range(self.published_from, self.published_to)
         return self
+
+
+def check_date_range(start: dt.date | None, end: dt.date | None) -> None:
+    """ValueError when a search's date range ends before it starts (it could find nothing)."""
+    if start and end and start > end:
+        raise ValueError(f"published_from ({start}) is after published_to ({end}); swap them")
 
 
 class Hit(BaseModel):

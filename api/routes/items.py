@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import KBDep, ReadAccess, WriteAccess
 from api.schemas import (
@@ -30,12 +30,21 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 @router.get(
     "/{item_id:path}", response_model=ItemOut, responses=NOT_FOUND, dependencies=[ReadAccess]
 )
-def get_item(kb: KBDep, item_id: IdPath) -> RecipeItem | DocumentItem:
-    """The full recipe, or the document with all its chunks."""
+def get_item(
+    kb: KBDep,
+    item_id: IdPath,
+    chunks: Annotated[
+        bool, Query(description="Include a document's chunks (false: its text only).")
+    ] = True,
+    max_chars: Annotated[
+        int | None, Query(ge=1, description="Cut a document's text to this many characters.")
+    ] = None,
+) -> RecipeItem | DocumentItem:
+    """The full recipe, or the document with its text and its chunks."""
     item = kb.get(_given(item_id))
     if isinstance(item, Recipe):
         return RecipeItem(recipe=RecipeOut.model_validate(item.model_dump()))
-    return DocumentItem(document=DocumentOut.of(item))
+    return DocumentItem(document=DocumentOut.of(item, chunks=chunks, max_chars=max_chars))
 
 
 @router.delete(

@@ -20,7 +20,6 @@ from api.schemas import (
     RecipeUpdate,
 )
 from mlkb.errors import NotFound
-from mlkb.kb import KnowledgeBase
 from mlkb.records import is_document_id
 from mlkb.schema import SLUG_RE, AddStatus, Area, Recipe
 
@@ -54,34 +53,9 @@ def list_recipes(
     ``area`` or ``tag`` values mean any of them, as on search."""
     areas = list(dict.fromkeys(a.value for a in area))
     tags = list(dict.fromkeys(tag))
-    recipes, total = _matching(kb, areas, tags, limit, offset)
+    recipes, total = kb.list_recipes(area=areas, tag=tags, limit=limit, offset=offset)
     items = [RecipeOut.model_validate(r.model_dump()) for r in recipes]
     return RecipePage(items=items, total=total, limit=limit, offset=offset)
-
-
-def _matching(
-    kb: KnowledgeBase, areas: list[str], tags: list[str], limit: int, offset: int
-) -> tuple[list[Recipe], int]:
-    """A page of the recipes in any of ``areas`` with any of ``tags``. The core filters on
-    one value of each; for more, this filters all its recipes (a few thousand at most)."""
-    if len(areas) <= 1 and len(tags) <= 1:
-        return kb.list_recipes(
-            area=areas[0] if areas else None,
-            tag=tags[0] if tags else None,
-            limit=limit,
-            offset=offset,
-        )
-    everything, _ = kb.list_recipes(
-        area=areas[0] if len(areas) == 1 else None,
-        tag=tags[0] if len(tags) == 1 else None,
-        limit=1_000_000_000,
-    )
-    wanted = [
-        r
-        for r in everything
-        if (not areas or r.area.value in areas) and (not tags or set(tags) & set(r.tags))
-    ]
-    return wanted[offset : offset + limit], len(wanted)
 
 
 @router.get(

@@ -245,3 +245,13 @@ def test_cors_off_by_default_and_on_when_set(
     with TestClient(create_app(Settings(), kb=fake_kb), base_url=LOCAL) as c:
         r = c.get("/healthz", headers=origin)
         assert r.headers["access-control-allow-origin"] == "https://agent.example"
+
+
+def test_a_date_range_that_ends_before_it_starts(ro_client: TestClient) -> None:
+    dates = {"published_from": "2024-05-01", "published_to": "2024-01-01"}
+    for response in (
+        ro_client.get("/v1/search", params={"q": "drift", **dates}),
+        ro_client.post("/v1/search", json={"query": "drift", **dates}),
+    ):
+        assert response.status_code == 422, response.text
+        assert "swap them" in response.json()["detail"]

@@ -217,3 +217,15 @@ def test_list_recipes_repeated_filters_mean_any(client: TestClient) -> None:
         "/v1/recipes", params={"area": ["serving", "monitoring"], "tag": ["drift", other_tag]}
     ).json()
     assert mixed["total"] == len(in_areas & (drift | other))
+
+
+def test_a_document_reads_as_text_cut_to_max_chars(writer: TestClient) -> None:
+    text = "# Long notes\n\n" + "".join(f"Step {i}: warm up, then decay. " for i in range(400))
+    doc_id = writer.post("/v1/documents", json={"title": "Long notes", "text": text}).json()["id"]
+    whole = writer.get(f"/v1/items/{doc_id}").json()["document"]
+    assert len(whole["chunks"]) > 1 and not whole["truncated"]
+    assert whole["text"].strip() == text.strip()  # the chunks joined without their overlaps
+    short = writer.get(f"/v1/items/{doc_id}", params={"chunks": "false", "max_chars": 40})
+    doc = short.json()["document"]
+    assert (doc["chunks"], doc["truncated"], doc["text"]) == ([], True, whole["text"][:40])
+    assert writer.get(f"/v1/items/{doc_id}", params={"max_chars": 0}).status_code == 422

@@ -198,3 +198,12 @@ def test_seed_sync_drops_recipes_no_longer_shipped(empty_kb: KnowledgeBase) -> N
     assert empty_kb.remove_stale_seeds({"kept-seed"}) == ["old-seed"]
     remaining = {r.id for r in empty_kb.list_recipes()[0]}
     assert remaining == {"kept-seed", "users-own"}
+
+
+def test_stats_count_items_by_kind_and_source(empty_kb: KnowledgeBase) -> None:
+    long_text = "# Warmup\n\n" + "Warm the learning rate up over 2000 steps. " * 400
+    empty_kb.add_document(make_document("file:notes/long.md", text=long_text))
+    empty_kb.add_document(make_document("file:notes/short.md", text="Clip at norm 1.0."))
+    stats = empty_kb.stats()
+    assert stats["chunks"] > 2  # the long note is many chunks ...
+    assert stats["by_kind"] == {"guide": 2} and stats["by_source"] == {"file": 2}  # ... one item
