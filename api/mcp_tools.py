@@ -20,7 +20,7 @@ from api.auth import check_read, check_write, header_key
 from api.schemas import AddOut, RecipeIn, RecipeOut, SearchOut
 from mlkb import __version__
 from mlkb.errors import MlkbError
-from mlkb.schema import Area, Kind, Recipe, SearchRequest
+from mlkb.schema import Area, Kind, Recipe, SearchMode, SearchRequest
 from mlkb.settings import Settings
 from mlkb.store.base import Filters
 
@@ -95,6 +95,14 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         tag: Annotated[
             list[str] | None, Field(description="Only items with one of these tags.")
         ] = None,
+        source: Annotated[
+            list[str] | None,
+            Field(description="Only items from these sources (seed, user, arxiv, hf, url, file)."),
+        ] = None,
+        mode: Annotated[
+            SearchMode,
+            Field(description="hybrid (default), dense (meaning only) or sparse (exact words)."),
+        ] = SearchMode.hybrid,
     ) -> SearchOut:
         """Search mlkb for recipes and literature about an ML engineering problem.
 
@@ -106,7 +114,15 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         like it. Use kind=["recipe"] for proven solutions only.
         """
         read_allowed(ctx)
-        request = SearchRequest(query=query, k=k, kind=kind or [], area=area or [], tag=tag or [])
+        request = SearchRequest(
+            query=query,
+            k=k,
+            kind=kind or [],
+            area=area or [],
+            tag=tag or [],
+            source=source or [],
+            mode=mode,
+        )
         return SearchOut.of(call(lambda: get_kb().search(request)))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))

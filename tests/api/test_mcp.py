@@ -31,6 +31,10 @@ async def _agent_session(client: Client) -> dict[str, Any]:
         "mlkb_find", {"query": "data drift monitoring", "k": 3, "kind": ["recipe"]}
     )
     out["find"] = found
+    out["find_filtered"] = await client.call_tool(
+        "mlkb_find", {"query": "drift", "k": 2, "source": ["seed"], "mode": "sparse"}
+    )
+    out["find_nothing"] = await client.call_tool("mlkb_find", {"query": "drift", "source": ["x"]})
     first = found.structured_content["hits"][0]["id"] if found.structured_content else None
     out["get"] = await client.call_tool("mlkb_get", {"id": first})
     out["similar"] = await client.call_tool("mlkb_similar", {"id": first, "k": 2})
@@ -51,6 +55,9 @@ def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
     assert out["tools"]["mlkb_find"].annotations.read_only_hint is True
     hits = out["find"].structured_content["hits"]
     assert not out["find"].is_error and len(hits) == 3 and all(h["kind"] == "recipe" for h in hits)
+    filtered = out["find_filtered"].structured_content["hits"]
+    assert len(filtered) == 2 and all(h["source"] == "seed" for h in filtered)
+    assert out["find_nothing"].structured_content["hits"] == []
     assert out["get"].structured_content["type"] == "recipe"
     assert out["get"].structured_content["recipe"]["solution"]
     similar = out["similar"].structured_content["hits"]
