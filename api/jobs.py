@@ -80,6 +80,11 @@ class JobRunner:
             job = self._jobs.get(job_id)
             return job.snapshot() if job else None
 
+    def list(self) -> list[dict[str, Any]]:
+        """Snapshots of the jobs kept, newest first."""
+        with self._lock:
+            return [job.snapshot() for job in reversed(self._jobs.values())]
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop after the current job (asking it to cancel) and wait up to ``timeout``."""
         self._stopping.set()

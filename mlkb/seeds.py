@@ -84,13 +84,20 @@ def load_recipe_file(path: Path) -> Recipe:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidRecipe(f"{path}: cannot read it ({exc})") from None
     try:
-        try:
-            data = yaml.load(text, Loader=_LOADER)
-        except yaml.YAMLError:
-            data = yaml.safe_load(text)  # its messages name the problem more plainly
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise InvalidRecipe(malformed_yaml(path, exc)) from None
     return parse_recipe(data, str(path))
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML read as recipe files are: by libyaml when it is there (it accepts a few texts the
+    pure-Python parser refuses, such as ``[e?-commerce]``), else by the pure-Python parser,
+    whose errors name the problem more plainly."""
+    try:
+        return yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
 
 
 def malformed_yaml(path: Path, exc: Exception) -> str:

@@ -59,6 +59,12 @@ def start_ingest(
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
 
+@router.get("/jobs", response_model=list[JobOut], dependencies=[ReadAccess])
+def list_ingest_jobs(jobs: JobsDep) -> list[JobOut]:
+    """The jobs this server ran or queued since it started (the last 100), newest first."""
+    return [JobOut.model_validate(data) for data in jobs.list()]
+
+
 @router.get(
     "/jobs/{job_id}",
     response_model=JobOut,

@@ -42,6 +42,8 @@ def test_ingest_files_job(writer: TestClient, tmp_path: Path) -> None:
     assert job["status"] == "done", job
     assert job["report"]["new"] == 2 and job["report"]["chunks"] >= 2
     assert job["report"]["failed"] == [] and job["finished"] >= job["started"]
+    listed = writer.get("/v1/ingest/jobs").json()
+    assert [j["job_id"] for j in listed] == [accepted["job_id"]] and listed[0]["status"] == "done"
 
     hits = writer.get(
         "/v1/search", params={"q": "ZeRO shards optimizer states", "kind": "note"}
