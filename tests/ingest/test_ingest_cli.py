@@ -40,6 +40,26 @@ def mlkb(
     )
 
 
+def ingest_process(home: Path, cwd: Path, *args: str, stderr: int) -> subprocess.Popen[str]:
+    """``mlkb ingest files ARGS`` in a child process, to kill or interrupt partway."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlkb.cli", "ingest", "files", *args],
+        env={
+            **os.environ,
+            "MLKB_HOME": str(home),
+            "MLKB_EMBED_MODEL": "fake",
+            "MLKB_SEED_ON_FIRST_USE": "false",
+        },
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+        # Ctrl-C reaches the child even when this runs in the background, where a shell
+        # leaves SIGINT ignored (and Python then installs no handler for it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
 def stored(home: Path) -> dict[str, list[tuple[int, str]]]:
     """Every document in the store at ``home``: its chunks as (position, text)."""
     settings = Settings(home=home, embed_model="fake")
@@ -173,18 +193,7 @@ def test_kill_and_rerun_matches_a_clean_run(tmp_path: Path) -> None:
             import shutil
 
             shutil.rmtree(home)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mlkb.cli", "ingest", "files", "corpus", "--quiet"],
-            env={
-                **os.environ,
-                "MLKB_HOME": str(home),
-                "MLKB_EMBED_MODEL": "fake",
-                "MLKB_SEED_ON_FIRST_USE": "false",
-            },
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = ingest_process(home, tmp_path, "corpus", "--quiet", stderr=subprocess.DEVNULL)
         time.sleep(clean_seconds * fraction)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -228,22 +237,7 @@ def test_real_model_finds_notes_next_to_recipes(real_kb: KnowledgeBase, tmp_path
 def test_ctrl_c_says_what_was_kept_and_a_rerun_finishes(tmp_path: Path) -> None:
     write_notes(tmp_path / "many", 800, sections=4)
     home = tmp_path / "home"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlkb.cli", "ingest", "files", "many"],
-        env={
-            **os.environ,
-            "MLKB_HOME": str(home),
-            "MLKB_EMBED_MODEL": "fake",
-            "MLKB_SEED_ON_FIRST_USE": "false",
-        },
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Ctrl-C reaches the child even when this runs in the background, where a shell
-        # leaves SIGINT ignored (and Python then installs no handler for it)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    proc = ingest_process(home, tmp_path, "many", stderr=subprocess.PIPE)
     lock = home / "stores" / "mlkb" / ".mlkb.lock"
     deadline = time.monotonic() + 60
     while not lock.exists() and time.monotonic() < deadline:  # the store is open ...

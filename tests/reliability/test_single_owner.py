@@ -24,9 +24,11 @@ time.sleep(120)
 """
 
 
-def _holder(home: Path) -> subprocess.Popen[str]:
+def _holder(home: Path, argv: list[str] | None = None) -> subprocess.Popen[str]:
+    """A process holding the store; ``argv`` is the command line it says it runs."""
+    code = HOLDER if argv is None else f"import sys\nsys.argv = {argv!r}\n{HOLDER}"
     proc = subprocess.Popen(
-        [h.PYTHON, "-c", HOLDER],
+        [h.PYTHON, "-c", code],
         env=h.child_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -114,18 +116,8 @@ def test_a_store_held_by_the_server_asks_to_stop_it(tmp_path: Path) -> None:
     """A command that needs the store itself (export, eval, reindex) is told to stop the
     server, not to start one; the holder is named as a person would name it."""
     home = tmp_path / "home"
-    as_server = HOLDER.replace(
-        "import sys, time", "import sys, time\nsys.argv = ['mlkb', 'serve', '--port', '9']"
-    )
-    proc = subprocess.Popen(
-        [h.PYTHON, "-c", as_server],
-        env=h.child_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    proc = _holder(home, ["mlkb", "serve", "--port", "9"])
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         with pytest.raises(StoreLocked) as caught:
             KnowledgeBase(Settings(home=home, embed_model="fake"), embedder=FakeEmbedder())
         message = caught.value.message
