@@ -19,6 +19,7 @@ from mlkb.schema import (
     AddResult,
     AddStatus,
     Area,
+    DocumentSummary,
     DocumentView,
     Hit,
     Kind,
@@ -233,6 +234,15 @@ class RecipePage(BaseModel):
     """A page of recipes sorted by area and id."""
 
     items: list[RecipeOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class DocumentPage(BaseModel):
+    """A page of documents sorted by source and id."""
+
+    items: list[DocumentSummary]
     total: int
     limit: int
     offset: int

@@ -26,6 +26,7 @@ from mlkb.records import (
 from mlkb.schema import (
     AddResult,
     AddStatus,
+    DocumentSummary,
     DocumentView,
     Kind,
     Recipe,
@@ -210,6 +211,34 @@ class KnowledgeBase(DocumentWrites):
         payloads.sort(key=lambda p: (p.get("area", ""), p["item_id"]))
         page = payloads[offset : offset + limit]
         return [recipe_from_payload(p) for p in page], len(payloads)
+
+    def list_documents(
+        self,
+        *,
+        kind: str | Sequence[str] | None = None,
+        source: str | Sequence[str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[DocumentSummary], int]:
+        """A page of documents sorted by source and id, and how many match in all."""
+        kinds = _values(kind) or list(DOC_KINDS)
+        flt = Filters(kind=kinds, source=_values(source), max_position=0)
+        heads = [p.payload for p in self._scroll_all(flt)]
+        heads.sort(key=lambda p: (p.get("source", ""), p["doc_id"]))
+        page = [
+            DocumentSummary(
+                id=p["doc_id"],
+                kind=p["kind"],
+                source=p["source"],
+                title=p["title"],
+                url=p.get("url"),
+                published=p.get("published"),
+                tags=p.get("tags") or [],
+                chunks=int(p.get("n_chunks", 1)),
+            )
+            for p in heads[offset : offset + limit]
+        ]
+        return page, len(heads)
 
     # -- reads ------------------------------------------------------------------------
     def search(self, request: SearchRequest | str) -> SearchResult:

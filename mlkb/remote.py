@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from mlkb import errors
 from mlkb.records import is_document_id
-from mlkb.schema import AddResult, DocumentView, Recipe, SearchRequest, SearchResult
+from mlkb.schema import (
+    AddResult,
+    DocumentSummary,
+    DocumentView,
+    Recipe,
+    SearchRequest,
+    SearchResult,
+)
 from mlkb.settings import Settings
 from mlkb.store.base import Filters
 
@@ -205,6 +213,22 @@ class RemoteKnowledgeBase:
             params["tag"] = tag
         data = self._call("GET", "/v1/recipes", params=params)
         return [Recipe.model_validate(r) for r in data["items"]], int(data["total"])
+
+    def list_documents(
+        self,
+        *,
+        kind: Sequence[str] = (),
+        source: Sequence[str] = (),
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[DocumentSummary], int]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if kind:
+            params["kind"] = list(kind)
+        if source:
+            params["source"] = list(source)
+        data = self._call("GET", "/v1/documents", params=params)
+        return [DocumentSummary.model_validate(d) for d in data["items"]], int(data["total"])
 
     def stats(self) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/v1/stats")

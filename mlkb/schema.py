@@ -249,6 +249,19 @@ class DocumentView(BaseModel):
         return "".join(out)
 
 
+class DocumentSummary(BaseModel):
+    """A stored document as a listing shows it: what it is, not its text."""
+
+    id: str
+    kind: Kind
+    source: str
+    title: str
+    url: str | None = None
+    published: dt.datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    chunks: int
+
+
 Item = Recipe | DocumentView
 ItemType = Literal["recipe", "document"]
 

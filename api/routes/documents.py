@@ -1,17 +1,42 @@
-"""``/v1/documents``: add a text or markdown document."""
+"""``/v1/documents``: list the stored documents, add a text or markdown document."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.body import JsonBodyRoute
-from api.deps import KBDep, WriteAccess
-from api.schemas import WRITE_AUTH_ERRORS, AddOut, DocumentIn, ErrorOut
+from api.deps import KBDep, ReadAccess, WriteAccess
+from api.errors import InvalidRequest
+from api.schemas import WRITE_AUTH_ERRORS, AddOut, DocumentIn, DocumentPage, ErrorOut
 from mlkb.schema import Document, Kind
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], route_class=JsonBodyRoute)
+
+
+@router.get("", response_model=DocumentPage, dependencies=[ReadAccess])
+def list_documents(
+    kb: KBDep,
+    kind: Annotated[
+        list[Kind], Query(description="Only documents of these kinds (repeatable).")
+    ] = [],  # noqa: B006
+    source: Annotated[
+        list[str], Query(description="Only documents from these sources (repeatable).")
+    ] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DocumentPage:
+    """A page of the stored documents (papers, model cards, guides, notes) sorted by source
+    and id, with the total that match: ids for `GET /v1/items/{id}`, titles, chunk counts."""
+    if Kind.recipe in kind:
+        raise InvalidRequest("recipes are listed at GET /v1/recipes; drop kind=recipe")
+    items, total = kb.list_documents(
+        kind=[k.value for k in kind], source=source, limit=limit, offset=offset
+    )
+    return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post(

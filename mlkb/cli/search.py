@@ -101,8 +101,45 @@ def similar(
         print_hits(result)
 
 
+def docs(
+    kind: Annotated[list[Kind] | None, typer.Option(help="Only this kind (repeatable).")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only this source (arxiv, hf, url, file, …).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the stored documents (papers, model cards, pages, notes) by source.
+
+    Example: mlkb docs --source arxiv
+    """
+    from mlkb.errors import InputError
+
+    if kind and Kind.recipe in kind:
+        raise InputError("recipes are listed by `mlkb recipe list`; drop --kind recipe")
+    with open_kb() as kb:
+        items, total = kb.list_documents(
+            kind=[k.value for k in kind or []], source=source or [], limit=limit
+        )
+    if as_json:
+        print_json({"total": total, "items": [d.model_dump(mode="json") for d in items]})
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    from mlkb.cli._common import console
+
+    table = Table("source", "id", "title", "chunks", box=None, header_style="bold")
+    for d in items:
+        table.add_row(d.source, Text(d.id, style="cyan"), Text(d.title), str(d.chunks))
+    console.print(table)
+    shown = f"{len(items)} of {total}" if len(items) < total else str(total)
+    console.print(f"[dim]{shown} documents[/]")
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the app."""
     app.command()(search)
     app.command()(show)
     app.command()(similar)
+    app.command()(docs)

@@ -229,3 +229,14 @@ def test_a_document_reads_as_text_cut_to_max_chars(writer: TestClient) -> None:
     doc = short.json()["document"]
     assert (doc["chunks"], doc["truncated"], doc["text"]) == ([], True, whole["text"][:40])
     assert writer.get(f"/v1/items/{doc_id}", params={"max_chars": 0}).status_code == 422
+
+
+def test_list_documents(writer: TestClient) -> None:
+    for title in ("First notes", "Second notes"):
+        writer.post("/v1/documents", json={"title": title, "text": f"{title}: warm up."})
+    page = writer.get("/v1/documents", params={"limit": 1}).json()
+    assert page["total"] == 2 and len(page["items"]) == 1 and page["items"][0]["chunks"] == 1
+    notes = writer.get("/v1/documents", params={"kind": "note"}).json()["items"]
+    assert sorted(d["title"] for d in notes) == ["First notes", "Second notes"]
+    assert writer.get("/v1/documents", params={"source": "arxiv"}).json()["total"] == 0
+    assert writer.get("/v1/documents", params={"kind": "recipe"}).status_code == 422

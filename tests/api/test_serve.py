@@ -46,7 +46,11 @@ def test_cli_goes_through_the_server_with_the_same_output(
     home = tmp_path / "home"
     home.mkdir()
     (tmp_path / "r.yaml").write_text(json.dumps(recipe_body("cli-via-server")))
-    with running_server(home, template=seeded_template):
+    with running_server(home, template=seeded_template) as url:
+        note = {"title": "Served note", "text": "Checkpoint every 500 steps.", "kind": "note"}
+        posted = httpx.post(f"{url}/v1/documents", json=note, headers={"X-API-Key": API_KEY})
+        assert posted.status_code == 200, posted.text
+        remote_docs = cli(home, "docs", "--json")
         # the store is held by the server; these would fail with StoreLocked if opened
         added = cli(home, "recipe", "add", str(tmp_path / "r.yaml"))
         assert added.returncode == 0, added.stderr
@@ -64,6 +68,7 @@ def test_cli_goes_through_the_server_with_the_same_output(
     local_search = cli(home, "search", "loss spikes warmup", "--json", "-k", "5")
     local_show = cli(home, "show", "cli-via-server", "--json")
     local_similar = cli(home, "similar", "cli-via-server", "--json", "-k", "3")
+    local_docs = cli(home, "docs", "--json")
 
     def hits(out: str) -> list[tuple[str, float]]:
         return [(h["id"], h["score"]) for h in json.loads(out)["hits"]]
@@ -71,6 +76,8 @@ def test_cli_goes_through_the_server_with_the_same_output(
     assert hits(remote_search.stdout) == hits(local_search.stdout)
     assert hits(remote_similar.stdout) == hits(local_similar.stdout)
     assert json.loads(remote_show.stdout) == json.loads(local_show.stdout)
+    assert json.loads(remote_docs.stdout) == json.loads(local_docs.stdout)
+    assert json.loads(local_docs.stdout)["items"][0]["title"] == "Served note"
 
     with running_server(home):
         removed = cli(home, "recipe", "rm", "cli-via-server")

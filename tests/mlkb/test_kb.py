@@ -207,3 +207,19 @@ def test_stats_count_items_by_kind_and_source(empty_kb: KnowledgeBase) -> None:
     stats = empty_kb.stats()
     assert stats["chunks"] > 2  # the long note is many chunks ...
     assert stats["by_kind"] == {"guide": 2} and stats["by_source"] == {"file": 2}  # ... one item
+
+
+def test_list_documents_pages_and_filters(empty_kb: KnowledgeBase) -> None:
+    for i in range(3):
+        empty_kb.add_document(make_document(f"file:notes/n{i}.md", title=f"Note {i}"))
+    empty_kb.add_document(make_document("arxiv:2106.09685", kind=Kind.paper, source="arxiv"))
+    empty_kb.add_recipe(make_recipe())
+    everything, total = empty_kb.list_documents()
+    assert total == 4 and everything[0].id == "arxiv:2106.09685"  # sorted by source first
+    assert all(d.chunks >= 1 for d in everything)
+    page, total = empty_kb.list_documents(source="file", limit=2, offset=1)
+    assert total == 3 and [d.id for d in page] == ["file:notes/n1.md", "file:notes/n2.md"]
+    papers, _ = empty_kb.list_documents(kind=["paper"])
+    assert [(d.id, d.kind.value, d.source) for d in papers] == [
+        ("arxiv:2106.09685", "paper", "arxiv")
+    ]
