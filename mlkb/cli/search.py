@@ -129,6 +129,13 @@ def docs(
 
     from mlkb.cli._common import console
 
+    if not items:
+        console.print(
+            "[yellow]No documents[/]"
+            + (" match these filters." if kind or source else " yet.")
+            + " Add some with `mlkb ingest arxiv|hf|url|web|files`."
+        )
+        return
     table = Table("source", "id", "title", "chunks", box=None, header_style="bold")
     for d in items:
         table.add_row(d.source, Text(d.id, style="cyan"), Text(d.title), str(d.chunks))

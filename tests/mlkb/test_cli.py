@@ -244,3 +244,13 @@ def test_an_empty_answer_names_the_filter_value_no_item_has(cli) -> None:  # typ
     assert "No results: no item has source 'arxivv' (there are: seed)" in " ".join(typo.out.split())
     none = cli("search", "drift", "--kind", "paper")
     assert "no item has kind 'paper' (there are: recipe)" in " ".join(none.out.split())
+
+
+def test_docs_lists_documents_or_says_there_are_none(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "No documents yet" in cli("docs").out
+    note = tmp_path / "note.md"
+    note.write_text("# Clipping\n\nClip gradients at norm 1.0.\n")
+    assert cli("ingest", "files", str(note), "--root", str(tmp_path)).code == 0
+    listed = " ".join(cli("docs").out.split())
+    assert "file file:note.md Clipping 1" in listed and "1 documents" in listed
+    assert "match these filters" in cli("docs", "--source", "arxiv").out
