@@ -142,8 +142,11 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
         and all("dense" in line for line in lines)
     )
     unchanged = 0
+    # An empty store (a restore, a reindex) holds nothing to compare with.
+    compare = kb.store.count(exact=False) > 0
     for start in range(0, len(lines), WRITE_BATCH):
-        batch = _changed(kb, lines[start : start + WRITE_BATCH])
+        batch = lines[start : start + WRITE_BATCH]
+        batch = _changed(kb, batch) if compare else batch
         unchanged += min(WRITE_BATCH, len(lines) - start) - len(batch)
         if not batch:
             continue

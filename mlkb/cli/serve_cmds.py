@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from enum import StrEnum
 from typing import Annotated
 
@@ -45,6 +44,8 @@ def serve(
 
 def _check_can_listen(host: str, port: int) -> None:
     """ConfigError unless ``host:port`` can be bound now (a taken port, an unknown address)."""
+    import socket  # here, not at the CLI's start
+
     from mlkb.errors import ConfigError
 
     try:
