@@ -102,7 +102,7 @@ def create_app(
     app.state.kb = kb
     app.state.metrics = Metrics()
     app.state.jobs = JobRunner(
-        lambda source, params, progress: _ingest(app.state.kb, source, params, progress)
+        lambda source, params, progress, stop: _ingest(app.state.kb, source, params, progress, stop)
     )
     errors.install(app)
     for module in (search, items, recipes, documents, ingest, service):
@@ -148,8 +148,10 @@ class _McpEndpoint:
         await self.handler(scope, receive, send)
 
 
-def _ingest(kb: KnowledgeBase, source: str, params: dict[str, Any], progress: Any) -> Any:
+def _ingest(
+    kb: KnowledgeBase, source: str, params: dict[str, Any], progress: Any, stop: Any
+) -> Any:
     """Run one ingest through the ingest wing (imported here: it pulls in the sources)."""
     import ingest as ingest_wing
 
-    return ingest_wing.run(kb, source, params, progress=progress)
+    return ingest_wing.run(kb, source, params, progress=progress, stop=stop)

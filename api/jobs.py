@@ -1,7 +1,8 @@
 """Ingest jobs: one background thread runs them one at a time; jobs live in memory.
 
-A job is queued by ``POST /v1/ingest/{source}`` and polled with
-``GET /v1/ingest/jobs/{job_id}``. The runner keeps the last ``keep`` finished jobs.
+A job is queued by ``POST /v1/ingest/{source}``, polled with ``GET /v1/ingest/jobs/{job_id}``
+and cancelled with ``DELETE`` on the same path. The runner keeps the last ``keep`` finished
+jobs.
 """
 
 from __future__ import annotations
@@ -20,12 +21,18 @@ from mlkb.errors import MlkbError
 
 log = logging.getLogger("mlkb.api")
 
-RunFn = Callable[[str, dict[str, Any], Callable[..., None]], Any]
-"""Runs one ingest: (source, params, progress callback) -> report."""
+RunFn = Callable[[str, dict[str, Any], Callable[..., None], threading.Event], Any]
+"""Runs one ingest: (source, params, progress callback, stop) -> report. Once ``stop`` is
+set, the ingest fetches nothing more, stores what it has fetched, and returns its report."""
+
+FINISHED = frozenset({"done", "failed", "cancelled"})
 
 
-class JobCancelled(Exception):
-    """Raised inside a job's progress callback when the server shuts down."""
+class JobFinished(MlkbError):
+    """A cancel for a job that has already ended."""
+
+    http_status = 409
+    code = "job_finished"
 
 
 @dataclasses.dataclass
@@ -60,6 +67,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._stopping = threading.Event()
+        self._stop_current = threading.Event()  # one job runs at a time
         self._thread: threading.Thread | None = None
 
     def submit(self, source: str, params: dict[str, Any]) -> Job:
@@ -85,15 +93,36 @@ class JobRunner:
         with self._lock:
             return [job.snapshot() for job in reversed(self._jobs.values())]
 
+    def cancel(self, job_id: str) -> dict[str, Any] | None:
+        """Cancel a job: a queued one at once; a running one stops fetching, stores the items
+        it has fetched, and ends as ``cancelled`` (``cancelling`` until then). Returns the
+        job's snapshot, None if unknown; JobFinished if it has already ended."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            if job.status in FINISHED:
+                raise JobFinished(
+                    f"job '{job_id}' has already ended ({job.status}); nothing to cancel"
+                )
+            if job.status == "queued":
+                job.status, job.finished = "cancelled", dt.datetime.now(dt.UTC)
+                job.error = {"error": "cancelled", "detail": "cancelled before it started"}
+            elif job.status == "running":
+                job.status = "cancelling"
+                self._stop_current.set()
+            return job.snapshot()
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop after the current job (asking it to cancel) and wait up to ``timeout``."""
         self._stopping.set()
+        self._stop_current.set()
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
 
     def _trim(self) -> None:
-        finished = [j for j in self._jobs.values() if j.status in ("done", "failed")]
+        finished = [j for j in self._jobs.values() if j.status in FINISHED]
         for job in finished[: max(0, len(self._jobs) - self._keep)]:
             del self._jobs[job.job_id]
 
@@ -102,37 +131,48 @@ class JobRunner:
             job = self._queue.get()
             if job is None or self._stopping.is_set():
                 return
+            with self._lock:
+                if job.status == "cancelled":
+                    continue
+                job.status, job.started = "running", dt.datetime.now(dt.UTC)
+                self._stop_current.clear()
             self._execute(job)
 
     def _execute(self, job: Job) -> None:
         def progress(*args: Any, **kwargs: Any) -> None:
-            if self._stopping.is_set():
-                raise JobCancelled("the server is shutting down")
             with self._lock:
                 job.progress = _progress_dict(args, kwargs)
 
-        with self._lock:
-            job.status, job.started = "running", dt.datetime.now(dt.UTC)
         try:
-            report = self._run(job.source, job.params, progress)
+            report = self._run(job.source, job.params, progress, self._stop_current)
         except MlkbError as exc:
             outcome: dict[str, Any] = {
                 "status": "failed",
                 "error": {"error": exc.code, "detail": exc.message},
             }
-        except JobCancelled as exc:
-            outcome = {"status": "failed", "error": {"error": "cancelled", "detail": str(exc)}}
         except Exception as exc:
             log.error("ingest job %s failed unexpectedly", job.job_id, exc_info=exc)
             detail = f"the job failed unexpectedly ({type(exc).__name__}); see the server log"
             outcome = {"status": "failed", "error": {"error": "internal", "detail": detail}}
         else:
             outcome = {"status": "done", "report": _report_dict(report)}
+            if getattr(report, "stopped", False):
+                why = "the server shut down" if self._stopping.is_set() else "cancelled"
+                outcome["status"] = "cancelled"
+                outcome["error"] = {"error": "cancelled", "detail": _cancelled(why, report)}
         with self._lock:
             job.status = outcome["status"]
             job.report = outcome.get("report")
             job.error = outcome.get("error")
             job.finished = dt.datetime.now(dt.UTC)
+
+
+def _cancelled(why: str, report: Any) -> str:
+    """What a cancelled ingest stored, and how to finish it."""
+    stored = sum(int(getattr(report, k, 0) or 0) for k in ("new", "updated", "unchanged"))
+    total = getattr(report, "total", None)
+    of = f" of {total}" if total else ""
+    return f"{why}: {stored}{of} items were stored whole; start the same ingest to finish it"
 
 
 def _report_dict(report: Any) -> dict[str, Any]:

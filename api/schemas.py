@@ -306,8 +306,10 @@ class JobStatus(StrEnum):
 
     queued = "queued"
     running = "running"
+    cancelling = "cancelling"
     done = "done"
     failed = "failed"
+    cancelled = "cancelled"
 
 
 class JobOut(BaseModel):

@@ -7,7 +7,8 @@ A source yields Documents and Failures. Documents go to the knowledge base, whic
 embeds and writes them idempotently (an unchanged content hash is skipped). Failures are
 counted and the run goes on. When the service itself fails (SourceError), what was
 fetched so far is still written before the error is raised, so a rerun only has the rest
-to do.
+to do. A run asked to stop (an API job cancelled) fetches nothing more, writes what it has,
+and returns its report marked ``stopped``.
 """
 
 from __future__ import annotations
@@ -92,9 +93,11 @@ def store(
     progress: Progress | None = None,
     *,
     prefetch: int = PREFETCH,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
     """Write ``items`` through ``kb.add_documents``, filling in ``report``; the source runs
-    up to ``prefetch`` items ahead on a thread (0: in turn with embedding)."""
+    up to ``prefetch`` items ahead on a thread (0: in turn with embedding). Once ``stop`` is
+    set, no further item is taken from the source."""
     started = time.monotonic()
     stopped: list[SourceError] = []
 
@@ -108,6 +111,9 @@ def store(
         source = prefetched(items, prefetch) if prefetch else iter(items)
         try:
             for item in source:
+                if stop is not None and stop.is_set():
+                    report.stopped = True
+                    break
                 if isinstance(item, Failure):
                     report.failed.append(item)
                     report.current = item.id_or_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -61,7 +62,11 @@ def parse_params(source: str, params: Mapping[str, Any]) -> BaseModel:
 
 
 def run(
-    kb: Any, source: str, params: Mapping[str, Any], progress: Progress | None = None
+    kb: Any,
+    source: str,
+    params: Mapping[str, Any],
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
     """Ingest from ``source`` into ``kb`` and report what happened.
 
@@ -69,13 +74,14 @@ def run(
     arxiv or ``{"urls": [...], "crawl": True}`` for url. Raises InputError for invalid
     params and ConfigError for a missing key, both before any work; SourceError when the
     service fails after retries (what was fetched before is stored). ``progress`` is
-    called with the running report as items finish.
+    called with the running report as items finish. Once ``stop`` is set, the run fetches
+    nothing more and returns with what it stored (the report's ``stopped``).
     """
     parsed = parse_params(source, params)
     spec = SOURCES[source]
     spec.check(parsed, kb.settings)
     report = IngestReport(source=source)
-    return store(kb, spec.fetch(parsed, kb.settings, report), report, progress)
+    return store(kb, spec.fetch(parsed, kb.settings, report), report, progress, stop=stop)
 
 
 def _runner(source: str) -> Callable[..., IngestReport]:

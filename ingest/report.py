@@ -30,6 +30,8 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
     current: str | None = None
     """The item handled last."""
+    stopped: bool = False
+    """The run was asked to stop and left items of its source unfetched."""
 
     @property
     def done(self) -> int:

@@ -72,8 +72,29 @@ def list_ingest_jobs(jobs: JobsDep) -> list[JobOut]:
     responses={404: {"model": ErrorOut, "description": "Unknown job."}},
 )
 def get_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
-    """A job's status (queued, running, done, failed), progress, and report once done."""
+    """A job's status (queued, running, cancelling, done, failed, cancelled), progress, and
+    report once it has ended."""
     data = jobs.get(job_id)
+    if data is None:
+        raise NotFound(f"no ingest job '{job_id}'; jobs live in memory until the server restarts")
+    return JobOut.model_validate(data)
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    dependencies=[WriteAccess],
+    responses={
+        **WRITE_AUTH_ERRORS,
+        404: {"model": ErrorOut, "description": "Unknown job."},
+        409: {"model": ErrorOut, "description": "The job has already ended."},
+    },
+)
+def cancel_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
+    """Cancel a job. A queued one ends at once (`cancelled`); a running one fetches nothing
+    more, stores whole the items it has fetched, and ends as `cancelled` with its report
+    (`cancelling` until then). Starting the same ingest again skips what was stored."""
+    data = jobs.cancel(job_id)
     if data is None:
         raise NotFound(f"no ingest job '{job_id}'; jobs live in memory until the server restarts")
     return JobOut.model_validate(data)

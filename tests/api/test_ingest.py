@@ -19,7 +19,7 @@ def _wait(client: TestClient, job_id: str, timeout: float = 60) -> dict[str, Any
     deadline = time.monotonic() + timeout
     while True:
         job = client.get(f"/v1/ingest/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+        if job["status"] in ("done", "failed", "cancelled") or time.monotonic() > deadline:
             return job
         time.sleep(0.05)
 
@@ -82,7 +82,7 @@ def test_runner_runs_one_job_at_a_time_and_reports_failures() -> None:
     peak = 0
     lock = threading.Lock()
 
-    def run(source: str, params: dict[str, Any], progress: Any) -> dict[str, Any]:
+    def run(source: str, params: dict[str, Any], progress: Any, stop: Any) -> dict[str, Any]:
         nonlocal running, peak
         with lock:
             running += 1

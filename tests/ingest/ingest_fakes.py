@@ -36,6 +36,8 @@ class Reply:
     body: bytes | str = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    gate: threading.Event | None = None
+    """When set, the answer waits until this event is set (a slow or stalled service)."""
 
     @classmethod
     def file(cls, name: str, status: int = 200, **headers: str) -> Reply:
@@ -127,6 +129,8 @@ class FakeService:
                 reply = Reply(404, json.dumps({"error": f"no route {method} {parts.path}"}))
             else:
                 reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if reply.gate is not None:
+            reply.gate.wait(30)
         data = reply.body.encode() if isinstance(reply.body, str) else reply.body
         data = data.replace(b"{{BASE}}", self.url.encode())
         handler.send_response(reply.status)
