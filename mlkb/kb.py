@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -39,8 +38,6 @@ from mlkb.settings import Settings
 from mlkb.store.base import CollectionMeta, Filters, Store, StoredPoint
 from mlkb.store.factory import open_store, peek_meta
 from mlkb.weights import follow_store, new_collection_meta, store_weights
-
-log = logging.getLogger("mlkb")
 
 DOC_KINDS = [k.value for k in Kind if k is not Kind.recipe]
 
@@ -94,11 +91,9 @@ class KnowledgeBase(DocumentWrites):
             and meta.model == self.embedder.name
             and self.store.count(exact=False) == 0  # every open: 0.1 ms, not 10-16 exact
         ):
-            from mlkb.seeds import shipped_recipes
+            from mlkb.seeding import sync_seeds
 
-            recipes = shipped_recipes()
-            log.info("seeding the new store with %d curated recipes", len(recipes))
-            self.add_recipes(recipes, source="seed", replace=True)
+            sync_seeds(self)
         elif check_model and meta is not None and meta.model != self.embedder.name:
             raise ModelMismatch(
                 f"the store was built with the embedding model {meta.model!r} ({meta.dim}-d) "
@@ -276,13 +271,22 @@ class KnowledgeBase(DocumentWrites):
         return document_view(head[0].payload, chunks)
 
     def delete(self, item_id: str) -> None:
-        """Remove a recipe or a document with all its chunks."""
+        """Remove a recipe or a document with all its chunks. A curated recipe stays out
+        of later syncs (``mlkb.seeding``)."""
         with self._write_lock:
             self.get(item_id)  # raises NotFound
             if is_document_id(item_id):
                 self.store.delete(filters=Filters(doc_id=item_id))
-            else:
-                self.store.delete([point_id(recipe_key(item_id))])
+                return
+            key = point_id(recipe_key(item_id))
+            curated = self.store.retrieve([key], payload=["source"])[0].payload.get("source")
+            self.store.delete([key])
+            # Recorded after the delete: a crash in between loses no data, and the next
+            # sync brings the recipe back.
+            if curated == "seed":
+                from mlkb.seeding import record_dropped
+
+                record_dropped(self, [item_id])
 
     def stats(self) -> dict[str, Any]:
         """Counts by kind, area and source, and how the store is built."""

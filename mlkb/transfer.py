@@ -22,6 +22,7 @@ from mlkb.errors import ImportFileError, StoreUnavailable
 from mlkb.kb import KnowledgeBase
 from mlkb.records import point_id
 from mlkb.schema import Kind, Recipe
+from mlkb.seeding import DROPPED, dropped_seeds, keep_out
 from mlkb.weights import WEIGHTS, store_weights
 
 FORMAT = 1
@@ -48,6 +49,7 @@ def export_store(kb: KnowledgeBase, out: IO[str], *, vectors: bool = False) -> i
         "dim": meta.dim if meta else None,
         WEIGHTS: store_weights(meta) if meta else None,
         "vectors": vectors,
+        DROPPED: sorted(dropped_seeds(meta)),
         "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     out.write(json.dumps(header) + "\n")
@@ -114,6 +116,9 @@ def _read_lines(path: Path, handle: IO[str]) -> tuple[dict[str, Any], list[dict[
         raise ImportFileError(
             f"{path}: line 1 is not an mlkb export header; make the file with `mlkb export`"
         )
+    dropped = header.get(DROPPED, [])
+    if not isinstance(dropped, list) or not all(isinstance(i, str) for i in dropped):
+        raise ImportFileError(f"{path}: line 1: '{DROPPED}' must be a list of recipe ids")
     lines = []
     errors = []
     for number, raw in enumerate(handle, start=2):
@@ -155,6 +160,7 @@ def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:
         payloads = [line["payload"] for line in batch]
         kb.write_points(payloads, [line["dense"] for line in batch] if reuse else None)
     kb.store.optimize()
+    keep_out(kb, header.get(DROPPED) or [])
     recipes = sum(1 for line in lines if line["payload"]["kind"] == Kind.recipe.value)
     documents = sum(1 for line in lines if line["payload"].get("position") == 0)
     return ImportReport(

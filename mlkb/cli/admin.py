@@ -13,26 +13,32 @@ from mlkb.cli._common import console, open_kb, print_json
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def seed(as_json: JsonOpt = False) -> None:
+def seed(
+    as_json: JsonOpt = False,
+    restore: Annotated[
+        bool, typer.Option("--restore", help="Bring back the curated recipes you removed.")
+    ] = False,
+) -> None:
     """Sync the curated recipes shipped with mlkb: add new ones, refresh changed ones, drop
-    ones no longer shipped. Recipes you added or edited are kept.
+    ones no longer shipped. Recipes you added or edited are kept, and curated ones you
+    removed stay out (until --restore).
 
     Example: mlkb seed
     """
-    from mlkb.seeds import shipped_recipes
+    from dataclasses import asdict
 
-    recipes = shipped_recipes()
+    from mlkb.seeding import sync_seeds
+
     with open_kb(local_only=True) as kb:
-        results = kb.add_recipes(recipes, source="seed", replace=True)
-        removed = kb.remove_stale_seeds({r.id for r in recipes})
-    counts = {
-        s: sum(1 for r in results if r.status.value == s) for s in ("new", "updated", "unchanged")
-    }
-    counts["removed"] = len(removed)
+        report = sync_seeds(kb, restore=restore)
+    counts = asdict(report)
     if as_json:
         print_json(counts)
-    else:
-        console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+        return
+    line = ", ".join(f"{v} {k}" for k, v in counts.items() if k != "kept_out")
+    if report.kept_out:
+        line += f"; {report.kept_out} you removed kept out (`mlkb seed --restore` adds them)"
+    console.print(line, markup=False)
 
 
 def stats(as_json: JsonOpt = False) -> None:

@@ -101,6 +101,10 @@ class Store(Protocol):
         """Create the collection with its payload indexes and record ``meta``."""
         ...
 
+    def update_meta(self, meta: CollectionMeta) -> None:
+        """Replace the record of an existing collection (its points stay)."""
+        ...
+
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         """Insert or replace points (dense and sparse vectors must be set)."""
         ...

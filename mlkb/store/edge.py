@@ -136,7 +136,15 @@ class EdgeStore:
                 f"cannot create the store at {self.folder}: {exc}; "
                 "set MLKB_HOME to a writable folder"
             ) from exc
-        # The meta file is written last and atomically: it marks a complete collection.
+        # The meta file is written last: it marks a complete collection.
+        self._write_meta(meta)
+
+    def update_meta(self, meta: CollectionMeta) -> None:
+        self.shard  # noqa: B018 -- raises when there is no collection to describe
+        self._write_meta(meta)
+
+    def _write_meta(self, meta: CollectionMeta) -> None:
+        """Write the meta file atomically: a crash leaves the old one or the new one."""
         tmp = self.folder / (_META_FILE + ".tmp")
         tmp.write_text(
             json.dumps(

@@ -70,6 +70,11 @@ def connect(
     )
 
 
+def _metadata(meta: CollectionMeta) -> dict[str, Any]:
+    """A collection's record as the server keeps it, in the collection's metadata."""
+    return {"model": meta.model, "dim": meta.dim, "schema": meta.schema, "extra": meta.extra}
+
+
 class ServerStore:
     """One collection on a Qdrant server."""
 
@@ -101,18 +106,16 @@ class ServerStore:
                 )
             },
             sparse_vectors_config={SPARSE: m.SparseVectorParams(modifier=m.Modifier.IDF)},
-            metadata={
-                "model": meta.model,
-                "dim": meta.dim,
-                "schema": meta.schema,
-                "extra": meta.extra,
-            },
+            metadata=_metadata(meta),
         )
         with warnings.catch_warnings():
             # qdrant-client's in-process mode ignores payload indexes and says so
             warnings.filterwarnings("ignore", message="Payload indexes have no effect")
             for name, kind in INDEXED_FIELDS.items():
                 self.client.create_payload_index(self.collection, name, _SCHEMA_TYPES[kind])
+
+    def update_meta(self, meta: CollectionMeta) -> None:
+        self.client.update_collection(self.collection, metadata=_metadata(meta))
 
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         if not points:

@@ -138,7 +138,23 @@ def test_stats_and_seed(cli) -> None:  # type: ignore[no-untyped-def]
     stats = json.loads(cli("stats", "--json").out)
     assert stats["recipes"] == len(shipped_recipes()) and stats["backend"] == "embedded"
     seed = json.loads(cli("seed", "--json").out)
-    assert seed == {"new": 0, "updated": 0, "unchanged": len(shipped_recipes()), "removed": 0}
+    assert seed == {
+        "new": 0,
+        "updated": 0,
+        "unchanged": len(shipped_recipes()),
+        "removed": 0,
+        "kept_out": 0,
+    }
+
+
+def test_a_removed_curated_recipe_stays_out_of_seed(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("recipe", "rm", "drift-psi-pricing").code == 0
+    kept = cli("seed")
+    assert kept.code == 0 and "1 you removed kept out" in kept.out and "--restore" in kept.out
+    assert cli("show", "drift-psi-pricing").code == 1
+    restored = json.loads(cli("seed", "--restore", "--json").out)
+    assert (restored["new"], restored["kept_out"]) == (1, 0)
+    assert cli("show", "drift-psi-pricing").code == 0
 
 
 def test_export_import_round_trip(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

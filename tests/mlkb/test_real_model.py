@@ -267,6 +267,18 @@ def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:
     assert [h.id for h in papers] == ["arxiv:1810.11953"]
 
 
+def test_a_removed_curated_recipe_is_not_searched_until_restored(real_kb: KnowledgeBase) -> None:
+    from mlkb.seeding import sync_seeds
+
+    query = SearchRequest(query="drift detection for pricing", k=3)
+    assert real_kb.search(query).hits[0].id == "drift-psi-pricing"
+    real_kb.delete("drift-psi-pricing")
+    assert sync_seeds(real_kb).kept_out == 1
+    assert "drift-psi-pricing" not in [h.id for h in real_kb.search(query).hits]
+    assert sync_seeds(real_kb, restore=True).new == 1
+    assert real_kb.search(query).hits[0].id == "drift-psi-pricing"
+
+
 def test_document_chunks_fit_the_model_window(real_kb: KnowledgeBase, real_embedder) -> None:  # type: ignore[no-untyped-def]
     """Technical text runs to about two word pieces a word, past what words alone bound:
     every chunk, with its title and section, still fits the 256-piece window, so the

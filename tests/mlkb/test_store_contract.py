@@ -166,6 +166,14 @@ def test_meta_is_recorded(store: Store) -> None:
     assert meta is not None and (meta.model, meta.dim) == ("fake", 32)
 
 
+def test_meta_can_be_updated_and_the_points_stay(store: Store) -> None:
+    store.update_meta(CollectionMeta(model="fake", dim=32, extra={"dropped_seeds": ["a"]}))
+    meta = store.meta()
+    assert meta is not None and meta.extra == {"dropped_seeds": ["a"]} and meta.model == "fake"
+    store.update_meta(CollectionMeta(model="fake", dim=32))
+    assert store.meta() == CollectionMeta(model="fake", dim=32) and store.count() == len(TEXTS)
+
+
 def test_count_retrieve_and_delete(store: Store) -> None:
     assert store.count() == store.count(exact=False) == 4
     got = store.retrieve([point_id("a"), point_id("zzz")], vectors=True)
