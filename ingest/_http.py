@@ -104,7 +104,7 @@ def with_retries(
         try:
             return call()
         except Exception as exc:
-            verdict = classify(exc)
+            verdict = classify(exc) or _unreadable(exc)
             if verdict is None:
                 raise
             if verdict.retryable and attempt < settings.http_retries:
@@ -121,6 +121,18 @@ def with_retries(
                 attempt += 1
                 continue
             raise failure(verdict, service=service, what=what, key_var=key_var) from None
+
+
+def _unreadable(exc: BaseException) -> Verdict | None:
+    """An answer the client library could not read: JSON of another shape than the
+    service's (a wrong service URL, a proxy's page), seen as the library's own TypeError,
+    KeyError or AttributeError. The item fails; the run goes on."""
+    if isinstance(exc, TypeError | KeyError | AttributeError | IndexError):
+        return Verdict(
+            f"malformed response ({type(exc).__name__} while reading it); "
+            "check the service URL setting"
+        )
+    return None
 
 
 def failure(verdict: Verdict, *, service: str, what: str, key_var: str | None = None) -> Exception:
@@ -174,13 +186,18 @@ def retry_session(settings: Settings) -> Any:
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 
+    class _Retry(Retry):
+        def get_retry_after(self, response: Any) -> float | None:
+            asked = super().get_retry_after(response)  # urllib3 allows up to 6 hours
+            return None if asked is None else min(asked, MAX_WAIT)
+
     class _Adapter(HTTPAdapter):
         def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = settings.http_timeout
             return super().send(request, **kwargs)
 
-    retry = Retry(
+    retry = _Retry(
         total=settings.http_retries,
         connect=settings.http_retries,
         read=settings.http_retries,

@@ -189,6 +189,18 @@ def _document(result: Any, paper_id: str, full_text: bool, session: Any, pacer: 
     )
 
 
+def _read_timed_out(exc: BaseException) -> bool:
+    """A read that timed out (connected, then no answer in time), also once the session's
+    retries are spent, when requests reports it as a ConnectionError."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ReadTimeoutError)
+
+
 def _download(url: str, session: Any, pacer: Pacer) -> bytes:
     import requests
 
@@ -197,6 +209,10 @@ def _download(url: str, session: Any, pacer: Pacer) -> bytes:
         response = session.get(url)
         response.raise_for_status()
     except requests.RequestException as exc:
+        if _read_timed_out(exc):  # arXiv answered, this one PDF is slow: the rest go on
+            raise ItemFailed(
+                "the PDF did not arrive within MLKB_HTTP_TIMEOUT, after retries"
+            ) from None
         verdict = classify_requests(exc)
         if verdict is None:
             raise

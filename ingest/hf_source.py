@@ -106,15 +106,28 @@ def _call(call: Any, settings: Settings, what: str) -> Any:
 
 
 def _search(api: Any, params: Params, settings: Settings) -> list[str]:
+    """Model ids, most downloaded first: one GET of the Hub's ``/api/models``, the request
+    ``HfApi.list_models`` makes, sent here so that MLKB_HTTP_TIMEOUT and MLKB_HTTP_RETRIES
+    apply (``list_models`` takes no timeout and retries five times on its own)."""
+    from huggingface_hub import get_session, hf_raise_for_status
+
+    query = {
+        "search": params.search or None,
+        "pipeline_tag": params.task,
+        "filter": params.library,
+        "sort": "downloads",
+        "limit": params.max,
+    }
+
     def run() -> list[str]:
-        models = api.list_models(
-            search=params.search or None,
-            pipeline_tag=params.task,
-            filter=params.library,
-            sort="downloads",
-            limit=params.max,
+        response = get_session().get(
+            f"{api.endpoint}/api/models",
+            params={k: v for k, v in query.items() if v is not None},
+            headers=_auth(api),
+            timeout=settings.http_timeout,
         )
-        return [m.id for m in models]
+        hf_raise_for_status(response)
+        return [str(model["id"]) for model in response.json()][: params.max]
 
     try:
         ids: list[str] = _call(run, settings, "the model search")
@@ -130,9 +143,8 @@ def _card(api: Any, repo_id: str, settings: Settings) -> Item:
     url = hf_hub_url(repo_id, "README.md", revision=info.sha or "main", endpoint=api.endpoint)
 
     def readme() -> str:
-        headers = {"authorization": f"Bearer {api.token}"} if api.token else {}
         response = get_session().get(
-            url, headers=headers, timeout=settings.http_timeout, follow_redirects=True
+            url, headers=_auth(api), timeout=settings.http_timeout, follow_redirects=True
         )
         hf_raise_for_status(response)
         return str(response.text)
@@ -171,6 +183,10 @@ def _card(api: Any, repo_id: str, settings: Settings) -> Item:
         metadata={k: v for k, v in meta.items() if v not in (None, [], "")},
         text=card.text.strip(),
     )
+
+
+def _auth(api: Any) -> dict[str, str]:
+    return {"authorization": f"Bearer {api.token}"} if api.token else {}
 
 
 def _as_list(value: Any) -> list[Any]:

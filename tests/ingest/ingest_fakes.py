@@ -133,14 +133,17 @@ class FakeService:
             reply.gate.wait(30)
         data = reply.body.encode() if isinstance(reply.body, str) else reply.body
         data = data.replace(b"{{BASE}}", self.url.encode())
-        handler.send_response(reply.status)
-        handler.send_header("Content-Type", reply.content_type)
-        handler.send_header("Content-Length", str(len(data)))
-        for key, value in reply.headers.items():
-            handler.send_header(key, value)
-        handler.end_headers()
-        if method != "HEAD":
-            handler.wfile.write(data)
+        try:
+            handler.send_response(reply.status)
+            handler.send_header("Content-Type", reply.content_type)
+            handler.send_header("Content-Length", str(len(data)))
+            for key, value in reply.headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            if method != "HEAD":
+                handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a gated reply past its timeout)
 
 
 def service_settings(base: str, **overrides: Any) -> Settings:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from ingest_fakes import FakeService, Reply, fixture, make_pdf
+from ingest_fakes import FakeService, Reply, fixture, make_pdf, service_settings
 
 from ingest import run
 from mlkb import KnowledgeBase, SearchRequest
@@ -111,6 +113,21 @@ def test_full_text_is_chunked_by_section(service: FakeService, kb: KnowledgeBase
     assert "Layer normalization" not in doc.text  # the reference list is dropped
     for chunk in doc.chunks:
         assert chunk.doc_id == doc.id and chunk.end > chunk.start
+
+
+def test_a_stalled_pdf_fails_its_paper_only(service: FakeService, make_kb) -> None:  # type: ignore[no-untyped-def]
+    service.route("GET", "/api/query", Reply.file("arxiv/ids.xml"))
+    stalled = threading.Event()
+    service.route("GET", "/pdf/1706.03762v7", Reply(200, b"%PDF", gate=stalled))
+    pdf = make_pdf("BERT", [["1 Introduction", "Language model pre-training helps."]])
+    service.route("GET", "/pdf/1810.04805v2", Reply(200, pdf, content_type="application/pdf"))
+    kb = make_kb(service_settings(service.url, http_timeout=0.3, http_retries=1))
+    try:
+        report = run(kb, "arxiv", {"ids": ["1706.03762", "1810.04805"], "full_text": True})
+    finally:
+        stalled.set()
+    assert report.new == 1 and [f.id_or_url for f in report.failed] == ["arxiv:1706.03762"]
+    assert "MLKB_HTTP_TIMEOUT" in report.failed[0].error
 
 
 def test_rerun_is_a_no_op_and_a_revision_updates(service: FakeService, kb: KnowledgeBase) -> None:

@@ -106,10 +106,13 @@ def test_429_500_malformed_and_missing(service: FakeService) -> None:
     )
     service.route("GET", f"/api/models/{MINILM}", Reply.json({"error": "boom"}, 500))
     service.route("GET", "/api/models/acme/broken", Reply(200, '{"id": "acme/bro'))
+    service.route("GET", "/api/models/acme/shape", Reply.json({"modelId": "not the Hub"}))
     service.route(
         "GET", "/api/models/acme/missing", Reply.json({"error": "Repository not found"}, 404)
     )
-    out = ingest(service.url, {"model_ids": [BERT, MINILM, "acme/broken", "acme/missing"]})
+    out = ingest(
+        service.url, {"model_ids": [BERT, MINILM, "acme/broken", "acme/shape", "acme/missing"]}
+    )
 
     report = out["reports"][0]
     assert report["new"] == 1 and set(out["docs"]) == {f"hf:{BERT}"}
@@ -117,7 +120,14 @@ def test_429_500_malformed_and_missing(service: FakeService) -> None:
     assert "500" in errors[f"hf:{MINILM}"]
     assert len(service.requests(f"/api/models/{MINILM}")) == 3
     assert "malformed" in errors["hf:acme/broken"]
+    assert "malformed" in errors["hf:acme/shape"] and "URL" in errors["hf:acme/shape"]
     assert "not found" in errors["hf:acme/missing"]
+
+
+def test_a_search_answer_of_another_shape_is_a_source_error(service: FakeService) -> None:
+    service.route("GET", "/api/models", Reply.json({"models": "not a list of models"}))
+    out = ingest(service.url, {"search": "bert"})
+    assert out["error"]["code"] == "source_error" and "malformed" in out["error"]["message"]
 
 
 def test_unreachable_hub_is_a_source_error() -> None:

@@ -56,6 +56,24 @@ def test_tavily_429_honours_retry_after(service: FakeService, kb: KnowledgeBase)
     assert time.monotonic() - started >= 0.9
 
 
+def test_a_long_retry_after_is_capped(
+    service: FakeService, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service asking for an hour waits at most ``MAX_WAIT`` (here 0.5 s) a retry."""
+    import ingest._http
+
+    monkeypatch.setattr(ingest._http, "MAX_WAIT", 0.5)
+    service.route(
+        "POST",
+        "/search",
+        Reply.json({"detail": {"error": "rate limited"}}, 429, **{"Retry-After": "3600"}),
+        Reply.file("tavily/search.json"),
+    )
+    started = time.monotonic()
+    assert run(kb, "web", {"query": "loss scaling"}).new == 3
+    assert 0.4 <= time.monotonic() - started < 10
+
+
 def test_arxiv_503_then_success(service: FakeService, kb: KnowledgeBase) -> None:
     service.route(
         "GET",
@@ -93,11 +111,15 @@ def test_malformed_scrape_fails_the_item(service: FakeService, kb: KnowledgeBase
         "/v2/scrape",
         Reply(200, "<html>upstream proxy error</html>"),
         Reply.json({"success": True, "data": {"metadata": {"sourceURL": AMP}}}),
+        Reply.json({"success": True, "data": 5}),  # JSON, not Firecrawl's shape
         Reply.file("firecrawl/scrape_lora.json"),
     )
-    report = run(kb, "url", {"urls": ["https://example.com/a", AMP, LORA]})
+    report = run(kb, "url", {"urls": ["https://example.com/a", AMP, "https://example.com/b", LORA]})
     errors = {f.id_or_url: f.error for f in report.failed}
     assert "malformed" in errors["https://example.com/a"]
+    assert (
+        "malformed" in errors["https://example.com/b"] and "URL" in errors["https://example.com/b"]
+    )
     assert errors[AMP] == "no text"
     assert report.new == 1
 
