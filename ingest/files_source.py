@@ -13,6 +13,7 @@ import glob
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,14 @@ def check(params: Params, settings: Settings) -> None:
     expand(params.paths, _base(params), params.within)
 
 
+@dataclass
+class Expansion:
+    """The files an ingest reads, and the links among them that lead outside its fence."""
+
+    files: list[Path]
+    outside: list[Path] = field(default_factory=list)
+
+
 def _root(params: Params) -> Path | None:
     """The folder ids are relative to, if one was given."""
     if not params.root:
@@ -75,35 +84,60 @@ def _base(params: Params) -> Path:
     return _root(params) or Path.cwd().resolve()
 
 
-def expand(paths: list[str], root: Path, within: str | None = None) -> list[Path]:
-    """The supported files named by ``paths``; InputError for one that names nothing, or
-    for one outside ``within`` (links are followed before the check)."""
+def expand(paths: list[str], root: Path, within: str | None = None) -> Expansion:
+    """The supported files named by ``paths``; InputError for one that names nothing.
+
+    With ``within`` (a server's MLKB_FILES_ROOT), an argument that leads outside it, by
+    ``..`` or a link, is an InputError before anything is looked up, so an answer never
+    tells what exists outside; a link found inside a folder that leads outside is left
+    out and listed in ``outside``."""
+    fence = Path(within).resolve() if within is not None else None
     found: list[Path] = []
     for arg in paths:
-        pattern = arg if os.path.isabs(arg) else str(root / arg)
-        if glob.has_magic(arg):
-            hits = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+        if not arg.strip():
+            raise InputError("an empty path; give files, folders or glob patterns")
+        literal = Path(arg if os.path.isabs(arg) else root / arg)
+        if fence is not None and not _fixed_part(literal).resolve().is_relative_to(fence):
+            raise InputError(f"'{arg}' is outside {fence}; name files below it")
+        if glob.has_magic(arg) and not literal.exists():  # a name may hold [ ] * ?
+            hits = [Path(p) for p in sorted(glob.glob(str(literal), recursive=True))]
             files = [p for p in hits if p.is_file() and p.suffix.lower() in FORMATS]
             files += [f for d in hits if d.is_dir() for f in _walk(d)]
-        elif Path(pattern).is_dir():
-            files = _walk(Path(pattern))
-        elif Path(pattern).is_file():
-            if Path(pattern).suffix.lower() not in FORMATS:
+        elif literal.is_dir():
+            files = _walk(literal)
+        elif literal.is_file():
+            if literal.suffix.lower() not in FORMATS:
                 raise InputError(
                     f"cannot read '{arg}': supported types are {', '.join(sorted(FORMATS))}"
                 )
-            files = [Path(pattern)]
+            files = [literal]
+        elif literal.exists():
+            raise InputError(f"'{arg}' is neither a file nor a folder")
         else:
             raise InputError(f"'{arg}' does not exist; give files, folders or glob patterns")
         if not files:
             raise InputError(f"'{arg}' matches no {'/'.join(sorted(set(FORMATS.values())))} file")
         found.extend(files)
-    resolved = list(dict.fromkeys(p.resolve() for p in found))
-    if within is not None:
-        fence = Path(within).resolve()
-        if outside := [p for p in resolved if not p.is_relative_to(fence)]:
-            raise InputError(f"'{outside[0]}' is outside {fence}; name files below it")
-    return resolved
+    expansion = Expansion(files=[])
+    for path in dict.fromkeys(found):
+        real = path.resolve()
+        if fence is not None and not real.is_relative_to(fence):
+            expansion.outside.append(path)
+        elif real not in expansion.files:
+            expansion.files.append(real)
+    return expansion
+
+
+def _fixed_part(path: Path) -> Path:
+    """The leading folders of a glob pattern, before its first wildcard."""
+    if path.exists() or not glob.has_magic(str(path)):
+        return path
+    parts = []
+    for part in path.parts:
+        if glob.has_magic(part):
+            break
+        parts.append(part)
+    return Path(*parts)
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -133,10 +167,13 @@ def file_id(path: Path, root: Path | None) -> str:
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
     """Each file read and converted to markdown."""
-    files = expand(params.paths, _base(params), params.within)
-    report.total = len(files)
+    expansion = expand(params.paths, _base(params), params.within)
+    report.total = len(expansion.files) + len(expansion.outside)
     root = _root(params)
-    for path in files:
+    for link in expansion.outside:
+        error = "a link to a file outside MLKB_FILES_ROOT; skipped"
+        yield Failure(id_or_url=file_id(link.absolute(), root), error=error)
+    for path in expansion.files:
         yield read_file(path, root)
 
 

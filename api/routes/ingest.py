@@ -121,6 +121,8 @@ def confine_files(params: dict[str, Any], settings: Settings) -> dict[str, Any]:
             "this server ingests no files: set MLKB_FILES_ROOT to the folder it may read, "
             "or run `mlkb ingest files` where the files are"
         )
+    if "within" in params:
+        raise InputError("ingest files: `within` is set by the server (MLKB_FILES_ROOT)")
     allowed = settings.files_root.expanduser().resolve()
     root = allowed / os.path.expanduser(params.get("root") or allowed)
     if not root.resolve().is_relative_to(allowed):

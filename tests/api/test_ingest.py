@@ -155,10 +155,27 @@ def test_file_ingest_reads_only_below_the_files_root(writer: TestClient, tmp_pat
     assert linked.status_code in (400, 403) and "outside" in linked.json()["detail"]
     dotdot = writer.post("/v1/ingest/files", json={"paths": ["notes/../../" + secret.name]})
     assert dotdot.status_code in (400, 403)
+    own = writer.post("/v1/ingest/files", json={"paths": ["notes"], "within": "/"})
+    assert own.status_code == 400 and "MLKB_FILES_ROOT" in own.json()["detail"]
 
-    fine = writer.post("/v1/ingest/files", json={"paths": ["notes/ok.md"]})
+    # Outside the root, what exists and what does not get the same answer, naming nothing
+    # the request did not name.
+    answers = {
+        arg: writer.post("/v1/ingest/files", json={"paths": [arg]}).json()["detail"]
+        for arg in ("/etc/*", "/etc/passwd", "/etc/no-such-file.md")
+    }
+    for arg, detail in answers.items():
+        assert detail.startswith(f"'{arg}' is outside"), detail
+        assert detail.count("/etc") == 1
+
+    # A folder below the root with a link leading out: the link is skipped and listed.
+    fine = writer.post("/v1/ingest/files", json={"paths": ["notes"]})
     assert fine.status_code == 202, fine.json()
-    assert _wait(writer, fine.json()["job_id"])["report"]["new"] == 1
+    report = _wait(writer, fine.json()["job_id"])["report"]
+    assert report["new"] == 1 and len(report["failed"]) == 1
+    assert report["failed"][0]["id_or_url"].endswith("notes/link.md")
+    assert "outside MLKB_FILES_ROOT" in report["failed"][0]["error"]
+    assert "hunter2" not in str(writer.get("/v1/search", params={"q": "db password"}).json())
 
     app = writer.app
     app.state.settings = app.state.settings.model_copy(update={"files_root": None})  # type: ignore[attr-defined]

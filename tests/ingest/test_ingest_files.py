@@ -130,7 +130,18 @@ def test_bad_paths_fail_before_any_work(kb: KnowledgeBase, notes: Path) -> None:
         run(kb, "files", {"paths": [str(notes / "model.bin")]})
     with pytest.raises(InputError, match="matches no"):
         run(kb, "files", {"paths": [str(notes / "*.docx")]})
+    with pytest.raises(InputError, match="empty path"):
+        run(kb, "files", {"paths": [""]})
+    with pytest.raises(InputError, match="neither a file nor a folder"):
+        run(kb, "files", {"paths": ["/dev/null"]})
     assert kb.store.count() == 0
+
+
+def test_a_name_with_glob_characters_is_read_as_a_name(kb: KnowledgeBase, tmp_path: Path) -> None:
+    (tmp_path / "runs[1].md").write_text("# Run one\n\nThe first run diverged at step 300.\n")
+    (tmp_path / "runs1.md").write_text("# Other\n\nA file the pattern runs[1].md matches.\n")
+    report = run(kb, "files", {"paths": ["runs[1].md"], "root": str(tmp_path)})
+    assert report.new == 1 and kb.get("file:runs[1].md").title == "Run one"
 
 
 def test_an_unreadable_pdf_is_reported(kb: KnowledgeBase, notes: Path) -> None:
