@@ -346,6 +346,8 @@ def _values(given: str | Sequence[str] | None) -> list[str]:
 
 def _unknown(item_id: str) -> str:
     hint = (
-        "`mlkb search` finds ids" if not is_document_id(item_id) else "`mlkb stats` lists sources"
+        "`mlkb docs` lists the stored documents"
+        if is_document_id(item_id)
+        else "`mlkb search` finds ids"
     )
     return f"no item with id '{item_id}'; {hint}"

@@ -130,8 +130,9 @@ def recipe_markdown(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
-def document_markdown(doc: DocumentView, *, full: bool = False) -> str:
-    """A document's metadata and chunks with their provenance."""
+def document_markdown(doc: DocumentView, *, full: bool = False, limit: int = 0) -> str:
+    """A document's metadata and chunks with their provenance (the first ``limit``
+    chunks; 0: all)."""
     lines = [f"# {doc.title}", "", f"- `{doc.id}` · {doc.kind.value} · source **{doc.source}**"]
     if doc.url:
         lines.append(f"- URL: `{doc.url}`")
@@ -142,19 +143,26 @@ def document_markdown(doc: DocumentView, *, full: bool = False) -> str:
     if doc.tags:
         lines.append("- Tags: " + ", ".join(doc.tags))
     lines += ["", f"## Chunks ({len(doc.chunks)})", ""]
-    for chunk in doc.chunks:
+    shown = doc.chunks[:limit] if limit else doc.chunks
+    for chunk in shown:
         where = " > ".join(chunk.section) or "(top)"
         lines.append(f"**#{chunk.position}** § {where} · chars {chunk.start}–{chunk.end}")
         body = chunk.text if full else (chunk.text[:400] + (" …" if len(chunk.text) > 400 else ""))
         lines += ["", "> " + body.replace("\n", "\n> "), ""]
+    if len(shown) < len(doc.chunks):
+        more = len(doc.chunks) - len(shown)
+        lines.append(f"*… {more:,} more chunks: `--chunks 0` prints them all.*")
     return "\n".join(lines)
 
 
-def print_item(item: Recipe | DocumentView, *, full: bool = False) -> None:
+def print_item(item: Recipe | DocumentView, *, full: bool = False, limit: int = 0) -> None:
     """A recipe or document rendered as markdown."""
     from rich.markdown import Markdown  # markdown-it costs ~0.1 s; only `show` needs it
 
-    text = recipe_markdown(item) if isinstance(item, Recipe) else document_markdown(item, full=full)
+    if isinstance(item, Recipe):
+        text = recipe_markdown(item)
+    else:
+        text = document_markdown(item, full=full, limit=limit)
     console.print(Markdown(text))
 
 

@@ -166,12 +166,13 @@ def _ingest(source: str, params: dict[str, Any], quiet: bool, as_json: bool) -> 
 
 
 def _interrupted(report: Any) -> str:
-    """What an interrupted ingest kept, and how to finish it."""
-    kept = "nothing was stored"
-    if report is not None:
-        stored = report.new + report.updated + report.unchanged
-        of = f" of {report.total}" if report.total else ""
-        kept = f"{stored}{of} items were stored whole"
+    """What an interrupted ingest kept, and how to finish it. The count is a floor: the
+    batch being written when the interrupt came may be stored before it is counted."""
+    stored = 0 if report is None else report.new + report.updated + report.unchanged
+    of = f" of {report.total}" if report is not None and report.total else ""
+    kept = f"at least {stored}{of} items were stored whole"
+    if not stored:
+        kept = f"no item{of} was reported stored yet"
     return f"interrupted: {kept}; run the same command again to finish (stored items are skipped)"
 
 

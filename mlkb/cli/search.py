@@ -57,6 +57,9 @@ def show(
         str, typer.Argument(help="A recipe id or a document id (arxiv:1706.03762).")
     ],
     full: Annotated[bool, typer.Option(help="Print whole chunks, not their openings.")] = False,
+    chunks: Annotated[
+        int, typer.Option(min=0, help="Chunks of a document to print (0: all).")
+    ] = 20,
     as_yaml: Annotated[
         bool,
         typer.Option("--yaml", help="A recipe as YAML to edit and add back with --replace."),
@@ -77,7 +80,7 @@ def show(
     elif as_json:
         print_json(item_json(item))
     else:
-        print_item(item, full=full)
+        print_item(item, full=full, limit=chunks)
 
 
 def similar(
@@ -136,7 +139,15 @@ def docs(
             + " Add some with `mlkb ingest arxiv|hf|url|web|files`."
         )
         return
-    table = Table("source", "id", "title", "chunks", box=None, header_style="bold")
+    # Ids are shown whole (to copy into `mlkb show`); titles give way when lines are short.
+    id_width = max(len(d.id) for d in items)
+    source_width = max(6, *(len(d.source) for d in items))
+    title_room = console.width - id_width - source_width - 6 - 8  # chunks, gaps
+    table = Table(box=None, header_style="bold")
+    table.add_column("source", no_wrap=True)
+    table.add_column("id", overflow="fold")
+    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=max(10, title_room))
+    table.add_column("chunks", justify="right", no_wrap=True)
     for d in items:
         table.add_row(d.source, Text(d.id, style="cyan"), Text(d.title), str(d.chunks))
     console.print(table)
