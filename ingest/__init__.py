@@ -22,13 +22,14 @@ from ingest.registry import (
     parse_params,
     run,
 )
-from ingest.report import Failure, IngestReport, Progress
+from ingest.report import Failure, IngestReport, Progress, Skipped
 
 __all__ = [
     "SOURCES",
     "Failure",
     "IngestReport",
     "Progress",
+    "Skipped",
     "Source",
     "ingest_arxiv",
     "ingest_files",

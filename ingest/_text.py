@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
-from ingest.report import Failure
+from ingest.report import Failure, Skipped
 from mlkb.schema import Document
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref_src)$")
@@ -62,14 +62,14 @@ def decode_text(raw: bytes) -> str:
         if raw.startswith(bom):
             return raw.decode(codec, errors="replace")
     if b"\x00" in raw[:8192]:
-        raise ValueError("binary content, not text; skipped")
+        raise ValueError("binary content, not text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
     # Text has few control characters; decoded noise is full of them.
     if len(_CONTROL.findall(text[:8192])) > max(8, len(text[:8192]) // 100):
-        raise ValueError("binary content, not text; skipped")
+        raise ValueError("binary content, not text")
     return text
 
 
@@ -118,5 +118,7 @@ def make_document(**fields: Any) -> Document | Failure:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "document"
-        reason = "no text" if where == "text" else f"{where}: {err['msg']}"
-        return Failure(id_or_url=str(fields.get("url") or fields.get("id")), error=reason)
+        what = str(fields.get("id") or fields.get("url"))
+        if where == "text":
+            return Skipped(id_or_url=what, error="no text")
+        return Failure(id_or_url=what, error=f"{where}: {err['msg']}")

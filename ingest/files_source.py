@@ -27,7 +27,7 @@ from ingest._text import (
     split_front_matter,
 )
 from ingest.pipeline import Item
-from ingest.report import Failure, IngestReport
+from ingest.report import Failure, IngestReport, Skipped
 from mlkb.errors import InputError
 from mlkb.schema import Kind
 from mlkb.settings import Settings
@@ -171,8 +171,8 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
     report.total = len(expansion.files) + len(expansion.outside)
     root = _root(params)
     for link in expansion.outside:
-        error = "a link to a file outside MLKB_FILES_ROOT; skipped"
-        yield Failure(id_or_url=file_id(link.absolute(), root), error=error)
+        error = "a link to a file outside MLKB_FILES_ROOT"
+        yield Skipped(id_or_url=file_id(link.absolute(), root), error=error)
     for path in expansion.files:
         yield read_file(path, root)
 
@@ -197,7 +197,7 @@ def read_file(path: Path, root: Path | None) -> Item:
         try:
             text = decode_text(raw)
         except ValueError as exc:
-            return Failure(id_or_url=doc_id, error=str(exc))
+            return Skipped(id_or_url=doc_id, error=str(exc))
         if fmt == "html":
             title, text = html_to_markdown(text)
         elif fmt == "markdown":

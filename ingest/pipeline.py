@@ -19,7 +19,7 @@ import time
 from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
-from ingest.report import Failure, IngestReport, Progress
+from ingest.report import Failure, IngestReport, Progress, Skipped
 from mlkb.errors import SourceError
 from mlkb.schema import AddResult, AddStatus, Document
 
@@ -115,7 +115,7 @@ def store(
                     report.stopped = True
                     break
                 if isinstance(item, Failure):
-                    report.failed.append(item)
+                    (report.skipped if isinstance(item, Skipped) else report.failed).append(item)
                     report.current = item.id_or_url
                     tick()
                     continue

@@ -14,6 +14,10 @@ class Failure(BaseModel):
     error: str
 
 
+class Skipped(Failure):
+    """An item with nothing to ingest (binary content, no text): listed, not a failure."""
+
+
 class IngestReport(BaseModel):
     """The outcome of one ingest run (also sent, as it grows, to the progress callback)."""
 
@@ -25,6 +29,8 @@ class IngestReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     failed: list[Failure] = Field(default_factory=list)
+    skipped: list[Failure] = Field(default_factory=list)
+    """Items with nothing to ingest (binary content, no text); they fail nothing."""
     chunks: int = 0
     """Chunks written (unchanged documents write none)."""
     seconds: float = 0.0
@@ -35,17 +41,18 @@ class IngestReport(BaseModel):
 
     @property
     def done(self) -> int:
-        """Items finished so far: stored, skipped as unchanged, or failed."""
-        return self.new + self.updated + self.unchanged + len(self.failed)
+        """Items finished so far: stored, unchanged, failed or skipped."""
+        return self.new + self.updated + self.unchanged + len(self.failed) + len(self.skipped)
 
     def summary(self) -> str:
         """One line for people."""
         rate = ""
         if self.seconds and self.chunks:
             rate = f", {self.chunks / self.seconds:.1f} chunks/s"
+        skipped = f"skipped {len(self.skipped)} · " if self.skipped else ""
         return (
             f"fetched {self.fetched} · new {self.new} · updated {self.updated} · "
-            f"unchanged {self.unchanged} · failed {len(self.failed)} · "
+            f"unchanged {self.unchanged} · failed {len(self.failed)} · {skipped}"
             f"{self.chunks} chunks in {self.seconds:.1f} s{rate}"
         )
 

@@ -228,9 +228,12 @@ def _print_report(report: Any, as_json: bool) -> None:
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
-    console.print(f"[bold]ingest {report.source}:[/] {escape(report.summary())}")
-    for failure in report.failed:
-        console.print(f"  [red]failed[/] {escape(failure.id_or_url)}: {escape(failure.error)}")
+    # One line each, never wrapped: a pipe or a log keeps every line whole.
+    console.print(f"[bold]ingest {report.source}:[/] {escape(report.summary())}", soft_wrap=True)
+    for label, items in (("[red]failed[/]", report.failed), ("[yellow]skipped[/]", report.skipped)):
+        for item in items:
+            line = f"  {label} {escape(item.id_or_url)}: {escape(item.error)}"
+            console.print(line, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

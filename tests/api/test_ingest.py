@@ -172,9 +172,9 @@ def test_file_ingest_reads_only_below_the_files_root(writer: TestClient, tmp_pat
     fine = writer.post("/v1/ingest/files", json={"paths": ["notes"]})
     assert fine.status_code == 202, fine.json()
     report = _wait(writer, fine.json()["job_id"])["report"]
-    assert report["new"] == 1 and len(report["failed"]) == 1
-    assert report["failed"][0]["id_or_url"].endswith("notes/link.md")
-    assert "outside MLKB_FILES_ROOT" in report["failed"][0]["error"]
+    assert report["new"] == 1 and report["failed"] == [] and len(report["skipped"]) == 1
+    assert report["skipped"][0]["id_or_url"].endswith("notes/link.md")
+    assert "outside MLKB_FILES_ROOT" in report["skipped"][0]["error"]
     assert "hunter2" not in str(writer.get("/v1/search", params={"q": "db password"}).json())
 
     app = writer.app

@@ -139,6 +139,18 @@ def test_docs_and_show_stay_readable_for_long_ids_and_documents(
     assert unknown.returncode == 1 and "`mlkb docs`" in unknown.stderr
 
 
+def test_files_with_nothing_to_ingest_are_listed_not_failed(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    (tmp_path / "blank.md").write_text("\n \n")
+    (tmp_path / "ok.md").write_text("# Fine\n\nEarly stopping with patience 5.\n")
+    done = mlkb("ingest", "files", ".", home=isolated_home, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "skipped 1" in done.stdout and "skipped file:" in done.stdout and "no text" in done.stdout
+    )
+
+
 def test_missing_key_fails_at_once(isolated_home: Path) -> None:
     done = mlkb("ingest", "url", "https://pytorch.org/docs/stable/amp.html", home=isolated_home)
     assert done.returncode == 2

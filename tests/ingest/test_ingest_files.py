@@ -159,9 +159,11 @@ def test_files_that_are_not_text_are_skipped_and_old_encodings_read(
     (folder / "noise.md").write_bytes(random.Random(3).randbytes(20_000))
     (folder / "latin.txt").write_bytes("Café au lait: naïve Bayes baseline.".encode("cp1252"))
     (folder / "wide.txt").write_text("Früh stoppen: patience of 5 epochs.", encoding="utf-16")
+    (folder / "blank.md").write_text("   \n\n")
     report = run(kb, "files", {"paths": [str(folder)], "root": str(folder)})
 
-    assert (report.new, [f.id_or_url for f in report.failed]) == (2, ["file:noise.md"])
-    assert "not text" in report.failed[0].error
+    assert (report.new, report.failed) == (2, [])  # nothing to ingest is no failure
+    skipped = {f.id_or_url: f.error for f in report.skipped}
+    assert skipped == {"file:noise.md": "binary content, not text", "file:blank.md": "no text"}
     assert "Café au lait: naïve Bayes" in kb.get("file:latin.txt").text
     assert "Früh stoppen" in kb.get("file:wide.txt").text

@@ -120,7 +120,7 @@ def test_malformed_scrape_fails_the_item(service: FakeService, kb: KnowledgeBase
     assert (
         "malformed" in errors["https://example.com/b"] and "URL" in errors["https://example.com/b"]
     )
-    assert errors[AMP] == "no text"
+    assert [(f.id_or_url, f.error) for f in report.skipped] == [(f"url:{AMP}", "no text")]
     assert report.new == 1
 
 
