@@ -33,6 +33,13 @@ T = TypeVar("T")
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT = 120.0
 """Longest single wait, whatever ``Retry-After`` asks for."""
+URL_SETTINGS = {
+    "arXiv": "MLKB_ARXIV_API_URL",
+    "Firecrawl": "MLKB_FIRECRAWL_API_URL",
+    "Tavily": "MLKB_TAVILY_API_URL",
+    "the Hugging Face Hub": "HF_ENDPOINT",
+}
+"""The setting that points at each service, named in messages about reaching it."""
 
 
 class ItemFailed(Exception):
@@ -104,7 +111,7 @@ def with_retries(
         try:
             return call()
         except Exception as exc:
-            verdict = classify(exc) or _unreadable(exc)
+            verdict = classify(exc) or _unreadable(exc, service)
             if verdict is None:
                 raise
             if verdict.retryable and attempt < settings.http_retries:
@@ -123,14 +130,14 @@ def with_retries(
             raise failure(verdict, service=service, what=what, key_var=key_var) from None
 
 
-def _unreadable(exc: BaseException) -> Verdict | None:
+def _unreadable(exc: BaseException, service: str) -> Verdict | None:
     """An answer the client library could not read: JSON of another shape than the
     service's (a wrong service URL, a proxy's page), seen as the library's own TypeError,
     KeyError or AttributeError. The item fails; the run goes on."""
     if isinstance(exc, TypeError | KeyError | AttributeError | IndexError):
         return Verdict(
             f"malformed response ({type(exc).__name__} while reading it); "
-            "check the service URL setting"
+            f"check {URL_SETTINGS.get(service, 'the service URL setting')}"
         )
     return None
 
@@ -141,9 +148,14 @@ def failure(verdict: Verdict, *, service: str, what: str, key_var: str | None = 
         hint = f"; check {key_var}" if key_var else ""
         return SourceError(f"{service} refused the request for {what} ({verdict.message}){hint}")
     if verdict.unreachable:
+        setting = URL_SETTINGS.get(service, "the service URL setting")
+        if "timed out" in verdict.message.lower():
+            problem = f"did not answer within MLKB_HTTP_TIMEOUT ({verdict.message})"
+        else:
+            problem = f"is unreachable ({verdict.message})"
         return SourceError(
-            f"{service} is unreachable ({verdict.message}) while fetching {what}; "
-            "check the network or the service URL setting, then rerun to finish"
+            f"{service} {problem} while fetching {what}; "
+            f"check the network and {setting}, then rerun to finish"
         )
     return ItemFailed(verdict.message)
 
@@ -172,11 +184,24 @@ def _status_verdict(status: int, headers: Mapping[str, str] | None) -> Verdict:
     )
 
 
+_REASONS = (
+    ("Connection refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("Failed to resolve", "the host name does not resolve"),
+    ("Name or service not known", "the host name does not resolve"),
+    ("Connection reset", "connection reset"),
+    ("RemoteDisconnected", "the server closed the connection"),
+)
+
+
 def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in words (urllib3's own text runs to hundreds of
+    characters of pool and object names)."""
     text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused"
-    return text[:160]
+    for needle, reason in _REASONS:
+        if needle in text:
+            return reason
+    return text.splitlines()[0][:120] if text else type(exc).__name__
 
 
 def retry_session(settings: Settings) -> Any:

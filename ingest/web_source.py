@@ -65,7 +65,12 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
         ),
         "the search",
     )
-    results = [r for r in found.get("results") or [] if isinstance(r, dict)]
+    if not isinstance(found.get("results"), list):
+        raise SourceError(
+            f"{SERVICE} returned a malformed response for the search (no list of results); "
+            "check MLKB_TAVILY_API_URL"
+        )
+    results = [r for r in found["results"] if isinstance(r, dict)]
     report.total = len(results)
     full: dict[str, dict[str, Any]] = {}
     if params.extract and results:

@@ -120,7 +120,7 @@ def test_429_500_malformed_and_missing(service: FakeService) -> None:
     assert "500" in errors[f"hf:{MINILM}"]
     assert len(service.requests(f"/api/models/{MINILM}")) == 3
     assert "malformed" in errors["hf:acme/broken"]
-    assert "malformed" in errors["hf:acme/shape"] and "URL" in errors["hf:acme/shape"]
+    assert "malformed" in errors["hf:acme/shape"] and "HF_ENDPOINT" in errors["hf:acme/shape"]
     assert "not found" in errors["hf:acme/missing"]
 
 

@@ -125,8 +125,12 @@ def test_malformed_scrape_fails_the_item(service: FakeService, kb: KnowledgeBase
 
 
 def test_malformed_search_is_a_source_error(service: FakeService, kb: KnowledgeBase) -> None:
-    service.route("POST", "/search", Reply(200, '{"results": [truncated'))
+    service.route(
+        "POST", "/search", Reply(200, '{"results": [truncated'), Reply.json({"results": "nope"})
+    )
     with pytest.raises(SourceError, match="malformed"):
+        run(kb, "web", {"query": "loss scaling"})
+    with pytest.raises(SourceError, match="no list of results"):
         run(kb, "web", {"query": "loss scaling"})
 
 
@@ -143,8 +147,11 @@ def test_connection_refused_is_a_source_error(
     make_kb: Callable[..., KnowledgeBase], source: str, params: dict[str, object]
 ) -> None:
     kb = make_kb(service_settings(closed_port_url()))
-    with pytest.raises(SourceError, match=r"unreachable|refused|Connection"):
+    with pytest.raises(SourceError, match=r"unreachable \(.*connection refused\)") as raised:
         run(kb, source, params)
+    setting = {"arxiv": "ARXIV", "url": "FIRECRAWL", "web": "TAVILY"}[source]
+    assert f"check the network and MLKB_{setting}_API_URL" in str(raised.value)
+    assert "HTTPConnectionPool" not in str(raised.value)
 
 
 def test_a_service_failure_keeps_what_was_fetched(kb: KnowledgeBase) -> None:
