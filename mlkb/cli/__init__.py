@@ -69,9 +69,10 @@ def run() -> None:
     """Run the command named by ``sys.argv``; ends with ``SystemExit`` as click does."""
     from mlkb.errors import MlkbError
 
-    # Click handles usage errors (exit 2) and typer.Exit; mlkb's own errors pass through it.
+    # Not standalone: click hands back usage errors, said here in one line like mlkb's own
+    # (instead of a panel), and returns typer.Exit's code.
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="mlkb")
     except MlkbError as exc:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
@@ -83,6 +84,27 @@ def run() -> None:
     except OSError as exc:  # the disk or the network, in a place no command checks itself
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}", 2)
+    except Exception as exc:
+        if not hasattr(exc, "format_message"):  # not one of click's usage errors
+            raise
+        _usage_error(exc)
+    if code == 130:  # typer's answer to Ctrl-C inside a command
+        fail("interrupted", 130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _usage_error(exc: Exception) -> NoReturn:
+    """A click usage error in one line, naming the command's help; exit 2 (click's code)."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `mlkb` alone: its help, as click does
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(2)
+    if type(exc).__name__ == "Abort":  # end of input at a prompt
+        fail("aborted", 1)
+    ctx = getattr(exc, "ctx", None)
+    message = exc.format_message().replace("Value error, ", "")  # type: ignore[attr-defined]
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    fail(f"{message.rstrip('.')}{where}", int(getattr(exc, "exit_code", 2)))
 
 
 def main() -> None:

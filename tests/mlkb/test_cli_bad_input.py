@@ -117,3 +117,19 @@ def test_serve_on_a_taken_port_fails_before_loading(cli) -> None:  # type: ignor
     one_line_error(cli("serve", "--host", "999.1.1.1"), 2, "--host '999.1.1.1'")
     unknown = cli("serve", "--log-level", "loud")
     assert unknown.code == 2 and "loud" in unknown.err and "Traceback" not in unknown.err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["search"], ["Missing argument 'query'", "`mlkb search --help`"]),
+        (["serch", "x"], ["No such command 'serch'", "Did you mean 'search'"]),
+        (["search", "x", "-k", "0"], ["'-k'", "greater than or equal to 1"]),
+        (["ingest", "arxiv", "x", "--since", "2024-13-01"], ["'--since'", "'2024-13-01'"]),
+        (["search", "x", "--kind", "poem"], ["'--kind'", "poem"]),
+    ],
+)
+def test_usage_errors_are_one_line(cli, args: list[str], fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*args)
+    one_line_error(result, 2, *fragments)
+    assert "Value error" not in result.err and "╭" not in result.err
