@@ -38,7 +38,7 @@ def seed(
     line = ", ".join(f"{v} {k}" for k, v in counts.items() if k != "kept_out")
     if report.kept_out:
         line += f"; {report.kept_out} you removed kept out (`mlkb seed --restore` adds them)"
-    console.print(line, markup=False)
+    console.print(line, markup=False, soft_wrap=True)
 
 
 def stats(as_json: JsonOpt = False) -> None:
