@@ -12,9 +12,13 @@ import datetime as dt
 import glob
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,13 +56,15 @@ class Params(BaseModel):
 
     paths: list[str] = Field(min_length=1)
     root: str | None = None
+    prune: bool = False
+    """Remove the stored notes of files gone from the folders named in ``paths``."""
     within: str | None = None
     """Set by the server (``MLKB_FILES_ROOT``): every file must resolve below it."""
 
 
 def check(params: Params, settings: Settings) -> None:
     """Files need no key; every argument must name at least one readable file."""
-    expand(params.paths, _base(params), params.within)
+    expand(params.paths, _base(params), params.within, empty_folders=params.prune)
 
 
 @dataclass
@@ -84,8 +90,11 @@ def _base(params: Params) -> Path:
     return _root(params) or Path.cwd().resolve()
 
 
-def expand(paths: list[str], root: Path, within: str | None = None) -> Expansion:
-    """The supported files named by ``paths``; InputError for one that names nothing.
+def expand(
+    paths: list[str], root: Path, within: str | None = None, *, empty_folders: bool = False
+) -> Expansion:
+    """The supported files named by ``paths``; InputError for one that names nothing (a
+    folder with no files may be named when ``empty_folders``: a prune can empty it).
 
     With ``within`` (a server's MLKB_FILES_ROOT), an argument that leads outside it, by
     ``..`` or a link, is an InputError before anything is looked up, so an answer never
@@ -115,7 +124,7 @@ def expand(paths: list[str], root: Path, within: str | None = None) -> Expansion
             raise InputError(f"'{arg}' is neither a file nor a folder")
         else:
             raise InputError(f"'{arg}' does not exist; give files, folders or glob patterns")
-        if not files:
+        if not files and not (empty_folders and literal.is_dir()):
             raise InputError(f"'{arg}' matches no {'/'.join(sorted(set(FORMATS.values())))} file")
         found.extend(files)
     expansion = Expansion(files=[])
@@ -167,7 +176,7 @@ def file_id(path: Path, root: Path | None) -> str:
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
     """Each file read and converted to markdown."""
-    expansion = expand(params.paths, _base(params), params.within)
+    expansion = expand(params.paths, _base(params), params.within, empty_folders=params.prune)
     report.total = len(expansion.files) + len(expansion.outside)
     root = _root(params)
     for link in expansion.outside:
@@ -175,6 +184,32 @@ def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[
         yield Skipped(id_or_url=file_id(link.absolute(), root), error=error)
     for path in expansion.files:
         yield read_file(path, root)
+
+
+def prune(kb: Any, params: Params, report: IngestReport) -> None:
+    """Remove the stored notes whose files are gone from the folders ``params`` names (the
+    file deleted, renamed, or no longer of a supported type). Files are found by each
+    note's ``file://`` address, so ids written relative to another root are matched too."""
+    base = _base(params)
+    named = [Path(arg if os.path.isabs(arg) else base / arg) for arg in params.paths]
+    folders = [p.resolve() for p in named if p.is_dir()]  # not files, not glob patterns
+    if not folders:
+        return
+    stored, _ = kb.list_documents(source=[SOURCE], limit=sys.maxsize)
+    for doc in stored:
+        path = _path_of(doc.url)
+        if path is None or not any(path.is_relative_to(f) for f in folders):
+            continue
+        if not path.is_file() or path.suffix.lower() not in FORMATS:
+            kb.delete(doc.id)
+            report.pruned.append(doc.id)
+
+
+def _path_of(url: str | None) -> Path | None:
+    """The path of a ``file://`` address."""
+    if not url or not url.startswith("file://"):
+        return None
+    return Path(url2pathname(urlsplit(url).path))
 
 
 def read_file(path: Path, root: Path | None) -> Item:

@@ -81,7 +81,10 @@ def run(
     spec = SOURCES[source]
     spec.check(parsed, kb.settings)
     report = IngestReport(source=source)
-    return store(kb, spec.fetch(parsed, kb.settings, report), report, progress, stop=stop)
+    store(kb, spec.fetch(parsed, kb.settings, report), report, progress, stop=stop)
+    if isinstance(parsed, files_source.Params) and parsed.prune and not report.stopped:
+        files_source.prune(kb, parsed, report)
+    return report
 
 
 def _runner(source: str) -> Callable[..., IngestReport]:

@@ -31,6 +31,8 @@ class IngestReport(BaseModel):
     failed: list[Failure] = Field(default_factory=list)
     skipped: list[Failure] = Field(default_factory=list)
     """Items with nothing to ingest (binary content, no text); they fail nothing."""
+    pruned: list[str] = Field(default_factory=list)
+    """Ids of stored items removed because their source is gone (files ``--prune``)."""
     chunks: int = 0
     """Chunks written (unchanged documents write none)."""
     seconds: float = 0.0
@@ -50,6 +52,7 @@ class IngestReport(BaseModel):
         if self.seconds and self.chunks:
             rate = f", {self.chunks / self.seconds:.1f} chunks/s"
         skipped = f"skipped {len(self.skipped)} · " if self.skipped else ""
+        skipped += f"pruned {len(self.pruned)} · " if self.pruned else ""
         return (
             f"fetched {self.fetched} · new {self.new} · updated {self.updated} · "
             f"unchanged {self.unchanged} · failed {len(self.failed)} · {skipped}"

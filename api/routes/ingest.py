@@ -22,7 +22,7 @@ PARAMS_DOC = (
     "arxiv `query`, `max`, `since`, `full_text`, or `ids`; "
     "hf `model_ids`, or `search`, `task`, `library`, `max`; "
     "url `urls`, `crawl`, `limit`, `depth`; web `query`, `max`, `extract`; "
-    "files `paths`, `root` (paths on the server, below its MLKB_FILES_ROOT; unset, the "
+    "files `paths`, `root`, `prune` (paths on the server, below its MLKB_FILES_ROOT; unset, the "
     "server ingests no files). Other fields are a 400."
 )
 PARAMS_EXAMPLES = {

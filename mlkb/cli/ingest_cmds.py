@@ -116,21 +116,26 @@ def files_cmd(
             help="Ids are paths relative to this folder (default: ~/ paths, or absolute)."
         ),
     ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(help="Remove stored notes whose files are gone from the folders named."),
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Markdown, text, HTML and PDF files from disk, as note documents.
 
     A file keeps its id (file:~/notes/lora.md) wherever you run this from, so ingesting it
-    again updates it. Files that are not text are skipped and reported.
+    again updates it. Files with nothing to ingest are skipped and listed.
 
     Example: mlkb ingest files notes/ "docs/**/*.md" papers/lora.pdf
+    Example: mlkb ingest files notes/ --prune  (keep the store in step with the folder)
     """
     import os
 
     # Relative paths name files from here; --root only decides how ids are written.
     here = [os.path.abspath(os.path.expanduser(p)) for p in paths]
-    _ingest("files", {"paths": here, "root": root}, quiet, as_json)
+    _ingest("files", {"paths": here, "root": root, "prune": prune}, quiet, as_json)
 
 
 def _ingest(source: str, params: dict[str, Any], quiet: bool, as_json: bool) -> None:

@@ -150,6 +150,11 @@ def test_files_with_nothing_to_ingest_are_listed_not_failed(
         "skipped 1" in done.stdout and "skipped file:" in done.stdout and "no text" in done.stdout
     )
 
+    (tmp_path / "ok.md").unlink()
+    pruned = mlkb("ingest", "files", ".", "--prune", "--json", home=isolated_home, cwd=tmp_path)
+    assert pruned.returncode == 0 and len(json.loads(pruned.stdout)["pruned"]) == 1
+    assert "No documents yet" in mlkb("docs", home=isolated_home).stdout
+
 
 def test_missing_key_fails_at_once(isolated_home: Path) -> None:
     done = mlkb("ingest", "url", "https://pytorch.org/docs/stable/amp.html", home=isolated_home)

@@ -167,3 +167,27 @@ def test_files_that_are_not_text_are_skipped_and_old_encodings_read(
     assert skipped == {"file:noise.md": "binary content, not text", "file:blank.md": "no text"}
     assert "Café au lait: naïve Bayes" in kb.get("file:latin.txt").text
     assert "Früh stoppen" in kb.get("file:wide.txt").text
+
+
+def test_prune_removes_notes_whose_files_are_gone(kb: KnowledgeBase, tmp_path: Path) -> None:
+    notes, other = tmp_path / "notes", tmp_path / "other"
+    (notes / "sub").mkdir(parents=True)
+    other.mkdir()
+    for path in (notes / "a.md", notes / "b.md", notes / "sub" / "c.md", other / "d.md"):
+        path.write_text(f"# {path.stem}\n\nA note called {path.stem} about learning rates.\n")
+    run(kb, "files", {"paths": [str(notes), str(other)], "root": str(tmp_path)})
+    (notes / "b.md").unlink()
+    (notes / "sub" / "c.md").rename(notes / "sub" / "c.bak")
+    (other / "d.md").unlink()  # gone too, but not from a folder this run names
+
+    kept = run(kb, "files", {"paths": [str(notes)], "root": str(tmp_path)})
+    assert kept.pruned == [] and kb.get("file:notes/b.md").id == "file:notes/b.md"
+
+    pruned = run(kb, "files", {"paths": [str(notes)], "root": str(tmp_path), "prune": True})
+    assert sorted(pruned.pruned) == ["file:notes/b.md", "file:notes/sub/c.md"]
+    assert pruned.unchanged == 1 and "pruned 2" in pruned.summary()
+    stored = {d.id for d in kb.list_documents(source="file")[0]}
+    assert stored == {"file:notes/a.md", "file:other/d.md"}
+    # Ids written without a root name the same files: matched by address, not by id.
+    again = run(kb, "files", {"paths": [str(other)], "prune": True})
+    assert again.pruned == ["file:other/d.md"] and again.new == 0
