@@ -183,7 +183,15 @@ class ModelEmbedder:
                         self._name,
                         self._cache,
                     )
-                    export_onnx(self._sentence_transformer(), self._cache)
+                    try:
+                        export_onnx(self._sentence_transformer(), self._cache)
+                    except KeyboardInterrupt:
+                        from mlkb.errors import Interrupted
+
+                        raise Interrupted(
+                            "interrupted while preparing the embedding model; nothing was "
+                            "kept, and the next command prepares it again (about 20 s)"
+                        ) from None
         return self._cache
 
     def _weights_folder(self) -> Path:

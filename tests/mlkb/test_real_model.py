@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +316,37 @@ def test_document_chunks_fit_the_model_window(real_kb: KnowledgeBase, real_embed
     assert max(n_pieces(embedding_text(p.payload)) for p in stored) <= 256
     hits = real_kb.search(SearchRequest(query="zebrafish heart regeneration cryoinjury", k=3))
     assert hits.hits[0].id == doc.id
+
+
+def test_ctrl_c_while_the_model_is_prepared_keeps_nothing(tmp_path: Path) -> None:
+    """Ctrl-C during the first-use export: one line saying so, exit 130, no export left."""
+    import signal
+
+    env = {**os.environ, "MLKB_HOME": str(tmp_path / "home")}
+    env.pop("MLKB_EMBED_MODEL", None)
+    env.pop("MLKB_MODEL_CACHE", None)
+    with subprocess.Popen(
+        [sys.executable, "-c", "from mlkb.cli import main; main()", "search", "drift"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as child:
+        assert child.stderr is not None
+        first = child.stderr.readline()
+        assert first.startswith("preparing the embedding model"), first
+        time.sleep(1.0)
+        child.send_signal(signal.SIGINT)
+        err = child.stderr.read()
+        assert child.wait(timeout=60) == 130, err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith("error: interrupted while preparing the embedding model")
+    ), err
+    models = tmp_path / "home" / "models"
+    assert not any(models.rglob("*.onnx")) if models.exists() else True
 
 
 def test_readme_quick_start_in_a_new_process(tmp_path: Path, real_model_cache: Path) -> None:
