@@ -105,7 +105,7 @@ def expand(
     for arg in paths:
         if not arg.strip():
             raise InputError("an empty path; give files, folders or glob patterns")
-        literal = Path(arg if os.path.isabs(arg) else root / arg)
+        literal = _named(arg, root)
         if fence is not None and not _fixed_part(literal).resolve().is_relative_to(fence):
             raise InputError(f"'{arg}' is outside {fence}; name files below it")
         if glob.has_magic(arg) and not literal.exists():  # a name may hold [ ] * ?
@@ -135,6 +135,11 @@ def expand(
         elif real not in expansion.files:
             expansion.files.append(real)
     return expansion
+
+
+def _named(arg: str, base: Path) -> Path:
+    """The path an argument names: absolute, or relative to ``base``."""
+    return Path(arg if os.path.isabs(arg) else base / arg)
 
 
 def _fixed_part(path: Path) -> Path:
@@ -191,7 +196,7 @@ def prune(kb: Any, params: Params, report: IngestReport) -> None:
     file deleted, renamed, or no longer of a supported type). Files are found by each
     note's ``file://`` address, so ids written relative to another root are matched too."""
     base = _base(params)
-    named = [Path(arg if os.path.isabs(arg) else base / arg) for arg in params.paths]
+    named = [_named(arg, base) for arg in params.paths]
     folders = [p.resolve() for p in named if p.is_dir()]  # not files, not glob patterns
     if not folders:
         return

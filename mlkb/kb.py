@@ -273,17 +273,20 @@ class KnowledgeBase(DocumentWrites):
     def delete(self, item_id: str) -> None:
         """Remove a recipe or a document with all its chunks. A curated recipe stays out
         of later syncs (``mlkb.seeding``)."""
+        document = is_document_id(item_id)
+        key = point_id(chunk_key(item_id, 0) if document else recipe_key(item_id))
         with self._write_lock:
-            self.get(item_id)  # raises NotFound
-            if is_document_id(item_id):
+            # One read of the head point, not the whole item: it exists, and whose it is.
+            found = self.store.retrieve([key], payload=["source", "doc"])
+            if not found or (document and "doc" not in found[0].payload):
+                raise NotFound(_unknown(item_id))
+            if document:
                 self.store.delete(filters=Filters(doc_id=item_id))
                 return
-            key = point_id(recipe_key(item_id))
-            curated = self.store.retrieve([key], payload=["source"])[0].payload.get("source")
             self.store.delete([key])
             # Recorded after the delete: a crash in between loses no data, and the next
             # sync brings the recipe back.
-            if curated == "seed":
+            if found[0].payload.get("source") == "seed":
                 from mlkb.seeding import record_dropped
 
                 record_dropped(self, [item_id])
