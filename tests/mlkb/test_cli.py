@@ -270,3 +270,23 @@ def test_docs_lists_documents_or_says_there_are_none(cli, tmp_path: Path) -> Non
     listed = " ".join(cli("docs").out.split())
     assert "file file:note.md Clipping 1" in listed and "1 documents" in listed
     assert "match these filters" in cli("docs", "--source", "arxiv").out
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        ([], "refresh changed ones, drop ones no longer shipped. Recipes you added"),
+        (["ingest", "files"], "so ingesting it again updates it. Files with nothing"),
+    ],
+)
+def test_help_text_flows_to_the_terminal_width(
+    cli, monkeypatch: pytest.MonkeyPatch, args: list[str], sentence: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A docstring's wrapped lines are joined, so help wraps at the terminal's edge, not
+    mid-line where the source wrapped; examples keep a line each."""
+    monkeypatch.setenv("COLUMNS", "200")
+    result = cli(*args, "--help")
+    assert result.code == 0, result.err
+    assert sentence in result.out
+    examples = [line for line in result.out.splitlines() if "Example: mlkb" in line]
+    assert len(examples) == (0 if not args else 2)
