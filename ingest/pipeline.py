@@ -7,8 +7,8 @@ A source yields Documents and Failures. Documents go to the knowledge base, whic
 embeds and writes them idempotently (an unchanged content hash is skipped). Failures are
 counted and the run goes on. When the service itself fails (SourceError), what was
 fetched so far is still written before the error is raised, so a rerun only has the rest
-to do. A run asked to stop (an API job cancelled) fetches nothing more, writes what it has,
-and returns its report marked ``stopped``.
+to do. A run asked to stop (an API job cancelled) takes nothing more from the source, nor
+waits for a fetch in flight, writes what it has, and returns its report marked ``stopped``.
 """
 
 from __future__ import annotations
@@ -41,11 +41,19 @@ def _close(source: object) -> None:
         close()
 
 
-def prefetched(items: Iterable[Item], depth: int = PREFETCH) -> Iterator[Item]:
+class Halted(Exception):
+    """The run was asked to stop while the source's next item was still on its way."""
+
+
+def prefetched(
+    items: Iterable[Item], depth: int = PREFETCH, halt: threading.Event | None = None
+) -> Iterator[Item]:
     """``items`` in order, fetched on a thread up to ``depth`` ahead of the consumer.
 
     What the source raises reaches the consumer after the items fetched before it. When the
-    consumer stops early, the thread stops at its next item and closes the source."""
+    consumer stops early, the thread stops at its next item and closes the source. Once
+    ``halt`` is set, a consumer waiting for the next item gets Halted: a fetch in flight (a
+    stalled service, a rate limit's wait) ends on the thread, and what it brings is dropped."""
     buffer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -75,7 +83,12 @@ def prefetched(items: Iterable[Item], depth: int = PREFETCH) -> Iterator[Item]:
     thread.start()
     try:
         while True:
-            is_item, value = buffer.get()
+            try:
+                is_item, value = buffer.get(timeout=0.1)
+            except queue.Empty:
+                if halt is not None and halt.is_set():
+                    raise Halted from None
+                continue
             if is_item:
                 yield value
             elif value is None:
@@ -108,7 +121,7 @@ def store(
 
     def documents() -> Generator[Document, None, None]:
         seen: set[str] = set()
-        source = prefetched(items, prefetch) if prefetch else iter(items)
+        source = prefetched(items, prefetch, stop) if prefetch else iter(items)
         try:
             for item in source:
                 if stop is not None and stop.is_set():
@@ -124,6 +137,8 @@ def store(
                 seen.add(item.id)
                 report.fetched += 1
                 yield item
+        except Halted:
+            report.stopped = True
         except SourceError as exc:
             stopped.append(exc)
         finally:  # a failed write stops the source too, not only a finished one

@@ -91,6 +91,28 @@ def test_cancel_a_running_job_keeps_what_it_stored(
     assert writer.delete("/v1/ingest/jobs/no-such-job").status_code == 404
 
 
+def test_cancel_ends_a_job_waiting_out_a_rate_limit(
+    writer: TestClient, service: FakeService
+) -> None:
+    """A job cancelled while its source waits out a ``Retry-After`` ends at once with what
+    it stored; the wait and whatever it brings are left to the fetching thread."""
+    service.route("POST", "/v2/scrape", _page(0, None), Reply(429, "{}", {"Retry-After": "30"}))
+    job_id = writer.post("/v1/ingest/url", json={"urls": PAGES}).json()["job_id"]
+    deadline = time.monotonic() + 20
+    while _scrapes(service) < 2:  # page 1 was refused: the source now waits 30 s
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    asked = time.monotonic()
+    assert writer.delete(f"/v1/ingest/jobs/{job_id}").json()["status"] == "cancelling"
+    job = _until(writer, job_id, lambda j: j["status"] not in ("running", "cancelling"))
+    assert time.monotonic() - asked < 10  # not the 30 s the service asked for
+    assert job["status"] == "cancelled" and job["report"]["stopped"] is True, job
+    assert job["report"]["new"] == 1 and job["report"]["failed"] == []
+    assert writer.get(f"/v1/items/url:{PAGES[0]}").status_code == 200
+    assert _scrapes(service) == 2
+
+
 def test_cancel_a_queued_job_before_it_runs(
     writer: TestClient, service: FakeService, gate: threading.Event
 ) -> None:
