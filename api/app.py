@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.auth import HEADER
-from api.hosts import HostCheckMiddleware, mcp_transport_security
+from api.hosts import HostCheckMiddleware, mcp_transport_security, origin_allowed
 from api.jobs import JobRunner
 from api.limits import DEFAULT_MAX_BODY, BodyLimitMiddleware
 from api.mcp_tools import build_mcp
@@ -66,7 +69,7 @@ def create_app(
     """
     settings = settings or Settings()
     mcp = build_mcp(lambda: app.state.kb, settings)
-    mcp_endpoint = _McpEndpoint()
+    mcp_endpoint = _McpEndpoint(mcp_transport_security(host, settings.cors_origins))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +80,7 @@ def create_app(
             streamable_http_path="/mcp",
             stateless_http=True,
             json_response=True,
-            transport_security=mcp_transport_security(host),
+            transport_security=mcp_endpoint.security,
             max_request_body_size=max_body_bytes,
         )
         mcp_endpoint.handler = StreamableHTTPASGIApp(mcp.session_manager)
@@ -126,26 +129,50 @@ class _McpEndpoint:
     """ASGI endpoint for ``/mcp`` that forwards to the running session manager.
 
     The transport is stateless: it has no session to stream events of (GET) or to end
-    (DELETE), so only POST is served; the SDK would hold a GET open forever."""
+    (DELETE), so only POST is served; the SDK would hold a GET open forever. The SDK's own
+    refusals (a foreign Origin, a body not sent as JSON) are plain text; they are answered
+    here first, as JSON errors like the rest of the API."""
 
     handler: ASGIApp | None = None
 
+    def __init__(self, security: TransportSecuritySettings) -> None:
+        self.security = security
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = self._refusal(scope)
+        if refusal is None and self.handler is None:
+            refusal = errors.error_response(503, "unavailable", "MCP is not running yet")
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        assert self.handler is not None
+        await self.handler(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> Response | None:
         if scope["method"] != "POST":
-            response = errors.error_response(
+            return errors.error_response(
                 405,
                 "method_not_allowed",
                 f"{scope['method']} is not allowed on /mcp; MCP clients POST JSON-RPC "
                 "messages here (streamable HTTP, stateless)",
                 headers={"Allow": "POST"},
             )
-            await response(scope, receive, send)
-            return
-        if self.handler is None:
-            response = errors.error_response(503, "unavailable", "MCP is not running yet")
-            await response(scope, receive, send)
-            return
-        await self.handler(scope, receive, send)
+        headers = Headers(scope=scope)
+        if not headers.get("content-type", "").lower().startswith("application/json"):
+            return errors.error_response(
+                415,
+                "unsupported_media_type",
+                "MCP messages are JSON-RPC: send them with Content-Type: application/json",
+            )
+        origin = headers.get("origin")
+        if origin and not origin_allowed(origin, self.security):
+            return errors.error_response(
+                403,
+                "forbidden",
+                f"a page from {origin[:100]} may not call /mcp on this server; "
+                "allow its origin with MLKB_CORS_ORIGINS",
+            )
+        return None
 
 
 def _ingest(

@@ -10,13 +10,13 @@ from typing import Any
 
 import uvicorn
 
+from api.hosts import is_loopback
 from mlkb.kb import KnowledgeBase
 from mlkb.remote import announce, withdraw
 from mlkb.schema import SearchRequest
 from mlkb.settings import Settings
 
 log = logging.getLogger("mlkb.api")
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class _Server(uvicorn.Server):
@@ -63,7 +63,7 @@ def startup_notes(settings: Settings, host: str) -> list[str]:
     notes = []
     if settings.api_key is None:
         notes.append("writes are disabled: MLKB_API_KEY is not set (set it to accept writes)")
-    if host not in LOOPBACK and settings.api_read_key is None:
+    if not is_loopback(host) and settings.api_read_key is None:
         notes.append(
             f"listening on {host} without MLKB_API_READ_KEY: anyone who can reach "
             "this address can read the knowledge base"
