@@ -144,9 +144,15 @@ def invalid_request(errors: list[Any]) -> JSONResponse:
     )
 
 
-async def _mlkb_error(_: Request, exc: MlkbError) -> JSONResponse:
+CLIENT_HEADER = "X-Mlkb-Client"
+"""Sent as ``cli`` by mlkb's own client (the CLI and TUI through a running server), whose
+users are told the CLI's fix rather than a route's."""
+
+
+async def _mlkb_error(request: Request, exc: MlkbError) -> JSONResponse:
     headers = {"WWW-Authenticate": "ApiKey"} if exc.http_status == 401 else None
-    return error_response(exc.http_status, exc.code, exc.message, headers)
+    edge = "cli" if request.headers.get(CLIENT_HEADER) == "cli" else "api"
+    return error_response(exc.http_status, exc.code, exc.said_to(edge), headers)
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

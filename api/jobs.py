@@ -148,7 +148,7 @@ class JobRunner:
         except MlkbError as exc:
             outcome: dict[str, Any] = {
                 "status": "failed",
-                "error": {"error": exc.code, "detail": exc.message},
+                "error": {"error": exc.code, "detail": exc.said_to("api")},
             }
         except Exception as exc:
             log.error("ingest job %s failed unexpectedly", job.job_id, exc_info=exc)

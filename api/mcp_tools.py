@@ -56,7 +56,7 @@ class ItemResult(BaseModel):
     document: DocumentText | None = None
 
 
-KOpt = Annotated[int, Field(ge=1, le=50, description="How many hits to return.")]
+KOpt = Annotated[int, Field(ge=1, le=100, description="How many hits to return.")]
 KindOpt = Annotated[
     list[Kind] | None,
     Field(description="Only these kinds: recipe, paper, model_card, guide, note."),
@@ -64,6 +64,18 @@ KindOpt = Annotated[
 AreaOpt = Annotated[
     list[Area] | None,
     Field(description="Only recipes in these areas, e.g. monitoring, training, serving, llm."),
+]
+TagOpt = Annotated[
+    list[str] | None,
+    Field(description="Only items with one of these tags (lowercase, hyphenated: data-drift)."),
+]
+SourceOpt = Annotated[
+    list[str] | None,
+    Field(
+        description="Only items from these sources: seed (curated recipes), user (recipes "
+        "added by people or agents), arxiv, hf (model cards), url (web pages), web (web "
+        "search results), file (local files), doc (documents posted over the API)."
+    ),
 ]
 
 
@@ -80,7 +92,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         try:
             return fn()
         except MlkbError as exc:
-            raise ToolError(f"{exc.code}: {exc.message}") from None
+            raise ToolError(f"{exc.code}: {exc.said_to('mcp')}") from None
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     def mlkb_find(
@@ -92,13 +104,8 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         k: KOpt = 5,
         kind: KindOpt = None,
         area: AreaOpt = None,
-        tag: Annotated[
-            list[str] | None, Field(description="Only items with one of these tags.")
-        ] = None,
-        source: Annotated[
-            list[str] | None,
-            Field(description="Only items from these sources (seed, user, arxiv, hf, url, file)."),
-        ] = None,
+        tag: TagOpt = None,
+        source: SourceOpt = None,
         mode: Annotated[
             SearchMode,
             Field(description="hybrid (default), dense (meaning only) or sparse (exact words)."),
@@ -137,6 +144,9 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         ctx: Context,
         k: KOpt = 5,
         kind: KindOpt = None,
+        area: AreaOpt = None,
+        tag: TagOpt = None,
+        source: SourceOpt = None,
     ) -> SearchOut:
         """Items most like a stored recipe or document, the item itself excluded.
 
@@ -144,7 +154,12 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         recipe. Returns hits in the same shape as mlkb_find.
         """
         read_allowed(ctx)
-        filters = Filters(kind=[x.value for x in kind or []])
+        filters = Filters(
+            kind=[x.value for x in kind or []],
+            area=[a.value for a in area or []],
+            tags=list(tag or []),
+            source=list(source or []),
+        )
         return SearchOut.of(call(lambda: get_kb().similar(id, k=k, filters=filters)))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
@@ -186,7 +201,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
     @server.tool(
         annotations=ToolAnnotations(
             read_only_hint=False,
-            destructive_hint=False,
+            destructive_hint=True,  # replace=true overwrites a stored recipe
             idempotent_hint=True,
             open_world_hint=False,
         )
@@ -203,7 +218,9 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         replace: Annotated[
             bool,
             Field(
-                description="Replace a different recipe with the same id (its version is bumped)."
+                description="Overwrite the stored recipe with this id: its content is "
+                "discarded (fields you leave out are lost), its version is bumped. Read it "
+                "with mlkb_get first and send it whole with your changes."
             ),
         ] = False,
     ) -> AddOut:

@@ -262,5 +262,12 @@ def required_key(secret: SecretStr | None, var: str, signup: str) -> str:
     """The key's value, or ConfigError naming the variable before any request is made."""
     value = secret.get_secret_value() if secret is not None else ""
     if not value:
-        raise ConfigError(f"{var} is not set; get a key at {signup} and export {var}=...")
+        raise ConfigError(
+            f"{var} is not set",
+            hints={
+                "cli": f"get a key at {signup} and export {var}=...",
+                "api": f"this server has no key for the service: whoever runs it sets {var} "
+                "and restarts it",
+            },
+        )
     return value

@@ -74,8 +74,12 @@ def check(params: Params, settings: Settings) -> None:
 
     if constants.is_offline_mode():
         raise ConfigError(
-            "HF_HUB_OFFLINE is set, so the Hub cannot be reached; "
-            "unset it (or set HF_HUB_OFFLINE=0) to ingest model cards"
+            "HF_HUB_OFFLINE is set, so the Hub cannot be reached",
+            hints={
+                "cli": "unset it (or set HF_HUB_OFFLINE=0) to ingest model cards",
+                "api": "this server runs offline: whoever runs it unsets HF_HUB_OFFLINE and "
+                "restarts it",
+            },
         )
 
 

@@ -26,15 +26,26 @@ from __future__ import annotations
 
 
 class MlkbError(Exception):
-    """Base of every mlkb error; ``str(err)`` is the one-line message for people."""
+    """Base of every mlkb error; ``str(err)`` is the one-line message for people.
+
+    ``hints`` say how to fix it on each edge (``cli``, ``api``, ``mcp``): a person at the
+    command line runs ``mlkb docs``, an agent calls a route or a tool. ``message`` carries
+    the CLI's hint; ``said_to`` gives another edge's, or the CLI's when it has none."""
 
     exit_code = 1
     http_status = 400
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, hints: dict[str, str] | None = None) -> None:
+        self.what = message
+        self.hints = hints or {}
+        self.message = self.said_to("cli")
+        super().__init__(self.message)
+
+    def said_to(self, edge: str) -> str:
+        """The message with the hint for ``edge``."""
+        hint = self.hints.get(edge, self.hints.get("cli"))
+        return f"{self.what}; {hint}" if hint else self.what
 
 
 class InputError(MlkbError):
@@ -113,9 +124,9 @@ class ModelMismatch(EnvironmentProblem):
 
 
 class ConfigError(EnvironmentProblem):
-    """Settings that are missing or contradict each other."""
+    """Settings that are missing or contradict each other. Over the API they are the
+    server's settings, which its caller cannot change: 503."""
 
-    http_status = 400
     code = "config_error"
 
 

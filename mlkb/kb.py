@@ -158,8 +158,8 @@ class KnowledgeBase(DocumentWrites):
                     continue
                 if not replace:
                     raise DuplicateId(
-                        f"a recipe with id '{recipe.id}' already exists; choose another id, "
-                        "or replace it (`mlkb recipe add --replace`, PUT /v1/recipes/{id})"
+                        f"a recipe with id '{recipe.id}' already exists",
+                        hints=_replace_hints(recipe.id),
                     )
                 prior = int(old.get("recipe", {}).get("version", 1))
                 bumped = recipe.model_copy(
@@ -253,7 +253,7 @@ class KnowledgeBase(DocumentWrites):
         key = chunk_key(item_id, 0) if is_document_id(item_id) else recipe_key(item_id)
         found = self.store.retrieve([point_id(key)], vectors=True)
         if not found:
-            raise NotFound(_unknown(item_id))
+            raise _unknown(item_id)
         hits = similar_to(self.store, found[0], k, filters)
         return SearchResult(query=f"similar:{item_id}", hits=hits)
 
@@ -262,11 +262,11 @@ class KnowledgeBase(DocumentWrites):
         if not is_document_id(item_id):
             found = self.store.retrieve([point_id(recipe_key(item_id))])
             if not found:
-                raise NotFound(_unknown(item_id))
+                raise _unknown(item_id)
             return recipe_from_payload(found[0].payload)
         head = self.store.retrieve([point_id(chunk_key(item_id, 0))])
         if not head or "doc" not in head[0].payload:
-            raise NotFound(_unknown(item_id))
+            raise _unknown(item_id)
         chunks = [p.payload for p in self._scroll_all(Filters(doc_id=item_id))]
         return document_view(head[0].payload, chunks)
 
@@ -279,7 +279,7 @@ class KnowledgeBase(DocumentWrites):
             # One read of the head point, not the whole item: it exists, and whose it is.
             found = self.store.retrieve([key], payload=["source", "doc"])
             if not found or (document and "doc" not in found[0].payload):
-                raise NotFound(_unknown(item_id))
+                raise _unknown(item_id)
             if document:
                 self.store.delete(filters=Filters(doc_id=item_id))
                 return
@@ -347,10 +347,26 @@ def _values(given: str | Sequence[str] | None) -> list[str]:
     return [given] if isinstance(given, str) else list(given)
 
 
-def _unknown(item_id: str) -> str:
-    hint = (
-        "`mlkb docs` lists the stored documents"
-        if is_document_id(item_id)
-        else "`mlkb search` finds ids"
-    )
-    return f"no item with id '{item_id}'; {hint}"
+def _unknown(item_id: str) -> NotFound:
+    if is_document_id(item_id):
+        hints = {
+            "cli": "`mlkb docs` lists the stored documents",
+            "api": "GET /v1/documents lists the stored documents (percent-encode any ? # % "
+            "in the id)",
+        }
+    else:
+        hints = {
+            "cli": "`mlkb search` finds ids",
+            "api": "GET /v1/search finds ids (percent-encode any ? # % in the id)",
+        }
+    hints["mcp"] = "use an id from a mlkb_find hit"
+    return NotFound(f"no item with id '{item_id}'", hints=hints)
+
+
+def _replace_hints(recipe_id: str) -> dict[str, str]:
+    return {
+        "cli": "choose another id, or replace it with `mlkb recipe add --replace`",
+        "api": f"choose another id, or replace it with PUT /v1/recipes/{recipe_id}",
+        "mcp": "choose another id, or replace it with replace=true (read it with mlkb_get "
+        "first: what you leave out is lost)",
+    }

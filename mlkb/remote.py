@@ -110,7 +110,8 @@ class RemoteKnowledgeBase:
         self.url = url
         self.settings = settings
         self._timeout = timeout
-        self._headers = {"Accept": "application/json"}
+        # Errors then name the CLI's fix (`mlkb docs`), not the route's (api.errors).
+        self._headers = {"Accept": "application/json", "X-Mlkb-Client": "cli"}
         key = settings.api_key or settings.api_read_key
         if key is not None:
             self._headers["X-API-Key"] = key.get_secret_value()

@@ -255,3 +255,36 @@ def test_a_date_range_that_ends_before_it_starts(ro_client: TestClient) -> None:
     ):
         assert response.status_code == 422, response.text
         assert "swap them" in response.json()["detail"]
+
+
+def test_errors_name_the_fix_for_whoever_asked(writer: TestClient) -> None:
+    """An API caller is told the route that fixes it, mlkb's own client the command."""
+    recipe = writer.get("/v1/items/no-such-recipe").json()["detail"]
+    assert recipe == (
+        "no item with id 'no-such-recipe'; GET /v1/search finds ids "
+        "(percent-encode any ? # % in the id)"
+    )
+    document = writer.get("/v1/items/doc:no-such-note").json()["detail"]
+    assert "GET /v1/documents lists the stored documents" in document
+    cli = writer.get("/v1/items/doc:no-such-note", headers={"X-Mlkb-Client": "cli"})
+    assert cli.json()["detail"] == (
+        "no item with id 'doc:no-such-note'; `mlkb docs` lists the stored documents"
+    )
+    first = writer.get("/v1/recipes", params={"limit": 1}).json()["items"][0]
+    clash = writer.post("/v1/recipes", json={**first, "title": "Another one"})
+    assert clash.status_code == 409
+    assert clash.json()["detail"].endswith(f"replace it with PUT /v1/recipes/{first['id']}")
+
+
+def test_a_key_the_server_lacks_is_the_servers_problem(
+    writer: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a 400 telling the caller to export a variable on a machine it cannot reach."""
+    r = writer.app.state.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(r, "tavily_api_key", None)
+    missing = writer.post("/v1/ingest/web", json={"query": "drift"})
+    assert missing.status_code == 503 and missing.json()["error"] == "config_error"
+    assert missing.json()["detail"] == (
+        "TAVILY_API_KEY is not set; this server has no key for the service: whoever runs it "
+        "sets TAVILY_API_KEY and restarts it"
+    )

@@ -43,6 +43,11 @@ async def _agent_session(client: Client) -> dict[str, Any]:
     )
     out["readback"] = await client.call_tool("mlkb_get", {"id": "mcp-stored"})
     out["missing"] = await client.call_tool("mlkb_get", {"id": "no-such-recipe"})
+    taken = {**recipe_body("mcp-stored"), "title": "Another recipe under a taken id"}
+    out["taken"] = await client.call_tool("mlkb_store_recipe", {"recipe": taken})
+    out["similar_area"] = await client.call_tool(
+        "mlkb_similar", {"id": first, "k": 3, "area": ["monitoring"], "source": ["seed"]}
+    )
     out["invalid"] = await client.call_tool(
         "mlkb_store_recipe", {"recipe": recipe_body("Not A Slug")}
     )
@@ -66,6 +71,13 @@ def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
         assert out["store"].structured_content == {"id": "mcp-stored", "status": "new", "chunks": 0}
         assert out["readback"].structured_content["recipe"]["id"] == "mcp-stored"
     assert out["missing"].is_error and "not_found" in out["missing"].content[0].text
+    assert "mlkb_find" in out["missing"].content[0].text  # the tool's fix, not the CLI's
+    assert "`mlkb" not in out["missing"].content[0].text
+    if stored:
+        assert out["taken"].is_error and "replace=true" in out["taken"].content[0].text
+    assert out["tools"]["mlkb_store_recipe"].annotations.destructive_hint is True
+    near = out["similar_area"].structured_content["hits"]
+    assert near and all(h["area"] == "monitoring" and h["source"] == "seed" for h in near)
     assert out["invalid"].is_error and "id" in out["invalid"].content[0].text
 
 

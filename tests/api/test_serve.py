@@ -61,6 +61,7 @@ def test_cli_goes_through_the_server_with_the_same_output(
         assert remote_search.returncode == remote_show.returncode == 0, remote_search.stderr
         missing = cli(home, "show", "no-such-recipe")
         assert missing.returncode == 1 and "no item with id" in missing.stderr
+        assert "`mlkb search` finds ids" in missing.stderr  # the CLI's fix, not a route's
         wrong = cli(home, "rm", "cli-via-server", MLKB_API_KEY="k-not-the-servers-key")
         assert wrong.returncode == 2 and "MLKB_API_KEY" in wrong.stderr, wrong.stderr
         assert "is not the server's key" in wrong.stderr and "header" not in wrong.stderr
