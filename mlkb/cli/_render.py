@@ -175,8 +175,27 @@ def recipe_yaml(item: Recipe | DocumentView) -> str:
     if not isinstance(item, Recipe):
         raise InputError(f"'{item.id}' is a document; --yaml prints recipes only")
     data = item.model_dump(mode="json", exclude_defaults=True, exclude={"version", "updated"})
-    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+    text: str = yaml.dump(
+        data, Dumper=_block_dumper(yaml), sort_keys=False, allow_unicode=True, width=88
+    )
     return text
+
+
+def _block_dumper(yaml: Any) -> Any:
+    """A safe dumper writing text of several lines as a block (``solution: |``), as the
+    seed files and the template do, so each step stays a line to edit (PyYAML quotes such
+    text on one line by default). Text a block cannot hold exactly, such as a line ending
+    in spaces, is still quoted."""
+
+    def text(dumper: Any, value: str) -> Any:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    class BlockDumper(yaml.SafeDumper):  # type: ignore[misc]
+        pass
+
+    BlockDumper.add_representer(str, text)
+    return BlockDumper
 
 
 def item_json(item: Recipe | DocumentView) -> dict[str, Any]:

@@ -254,6 +254,21 @@ def test_a_recipe_as_yaml_validates_and_adds_back(cli, tmp_path: Path) -> None: 
     assert recipe["references"] == drift_recipe().model_dump(mode="json")["references"]
 
 
+def test_yaml_keeps_a_solutions_steps_on_their_own_lines(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Text of several lines is a block, so a step added as a line stays a step (a quoted
+    one-line string would fold the new line into the step before it)."""
+    lines = cli("show", "drift-psi-pricing", "--yaml").out.splitlines()
+    start = lines.index("solution: |-")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("  "))
+    step = "10. **Write a runbook.** Keep it next to the dashboard."
+    lines.insert(end, f"  {step}")
+    edited = tmp_path / "drift.yaml"
+    edited.write_text("\n".join(lines) + "\n")
+    assert cli("recipe", "add", "--replace", str(edited)).code == 0
+    solution = json.loads(cli("show", "drift-psi-pricing", "--json").out)["recipe"]["solution"]
+    assert solution == drift_recipe().solution + "\n" + step
+
+
 def test_an_empty_answer_names_the_filter_value_no_item_has(cli) -> None:  # type: ignore[no-untyped-def]
     typo = cli("search", "drift", "--source", "arxivv")
     assert typo.code == 0
