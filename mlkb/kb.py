@@ -285,8 +285,10 @@ class KnowledgeBase(DocumentWrites):
                 return
             self.store.delete([key])
             # Recorded after the delete: a crash in between loses no data, and the next
-            # sync brings the recipe back.
-            if found[0].payload.get("source") == "seed":
+            # sync brings the recipe back. A curated recipe the user edited counts too.
+            from mlkb.seeds import shipped_ids
+
+            if found[0].payload.get("source") == "seed" or item_id in shipped_ids():
                 from mlkb.seeding import record_dropped
 
                 record_dropped(self, [item_id])

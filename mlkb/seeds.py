@@ -136,6 +136,12 @@ def load_recipes(paths: Iterable[Path]) -> LoadReport:
     return report
 
 
+def shipped_ids() -> set[str]:
+    """The ids of the curated recipes shipped with mlkb, without parsing them: each file
+    is named after its recipe (tests/seeds checks it)."""
+    return {path.stem for path in (seeds_dir() / "recipes").rglob("*.yaml")}
+
+
 def shipped_recipes() -> list[Recipe]:
     """The curated recipes shipped with mlkb."""
     report = load_recipes([seeds_dir() / "recipes"])

@@ -36,6 +36,17 @@ def test_a_removed_curated_recipe_stays_out_until_restored(fake_kb: KnowledgeBas
     assert fake_kb.get(DRIFT).id == DRIFT and dropped_seeds(fake_kb.store.meta()) == set()
 
 
+def test_a_curated_recipe_edited_then_removed_stays_out(fake_kb: KnowledgeBase) -> None:
+    edited = fake_kb.get(DRIFT).model_copy(update={"title": "Drift, as we do it"})
+    fake_kb.add_recipe(edited, source="user", replace=True)
+    fake_kb.delete(DRIFT)
+    assert dropped_seeds(fake_kb.store.meta()) == {DRIFT}
+    report = sync_seeds(fake_kb)
+    assert (report.new, report.kept_out) == (0, 1)
+    with pytest.raises(NotFound):
+        fake_kb.get(DRIFT)
+
+
 def test_backups_and_reindex_keep_the_record(
     fake_kb: KnowledgeBase, fake_settings: Settings, tmp_path: Path
 ) -> None:
