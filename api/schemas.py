@@ -336,7 +336,7 @@ class JobAccepted(BaseModel):
 
 # -- service ----------------------------------------------------------------------------
 class StatsOut(BaseModel):
-    """Counts by kind, area and source, and how the store is built."""
+    """Counts by kind, area, source and tag, and how the store is built."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -350,6 +350,8 @@ class StatsOut(BaseModel):
     """Recipes in each area."""
     by_source: dict[str, int]
     """Items (recipes and documents, not chunks) from each source."""
+    by_tag: dict[str, int] = Field(default_factory=dict)
+    """Items (recipes and documents, not chunks) with each tag: the values tag filters take."""
     model: str
     dim: int | None = None
     weights: str | None = None

@@ -294,7 +294,7 @@ class KnowledgeBase(DocumentWrites):
                 record_dropped(self, [item_id])
 
     def stats(self) -> dict[str, Any]:
-        """Counts by kind, area and source, and how the store is built."""
+        """Counts by kind, area, source and tag, and how the store is built."""
         meta = self.store.meta()
         return {
             "points": self.store.count(),
@@ -304,6 +304,7 @@ class KnowledgeBase(DocumentWrites):
             "by_kind": self._items_by("kind"),
             "by_area": self.store.facet("area", Filters(kind=[Kind.recipe.value])),
             "by_source": self._items_by("source"),
+            "by_tag": self._items_by("tags"),
             "model": meta.model if meta else self.embedder.name,
             "dim": meta.dim if meta else None,
             "weights": store_weights(meta) if meta else None,

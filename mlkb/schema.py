@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 from mlkb.vocab import Area as Area
 from mlkb.vocab import Kind as Kind
 from mlkb.vocab import SearchMode as SearchMode
+from mlkb.vocab import normalize_tags
 
 SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$"
 
@@ -42,6 +43,11 @@ def _slug(value: str) -> str:
 
 
 Slug = Annotated[str, AfterValidator(_slug), WithJsonSchema({"type": "string", "pattern": SLUG_RE})]
+Tags = Annotated[
+    list[str],
+    AfterValidator(normalize_tags),
+    Field(description="Lowercase, hyphenated (data-drift); other spellings are stored so."),
+]
 
 
 def _finite(value: Any) -> Any:
@@ -98,7 +104,7 @@ class Recipe(_Strict):
     pitfalls: list[str] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
     version: int = Field(default=1, ge=1)
     updated: dt.date = Field(default_factory=dt.date.today)
 
@@ -125,7 +131,7 @@ class Document(_Strict):
     url: str | None = None
     authors: list[str] = Field(default_factory=list)
     published: dt.datetime | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
     text: str = Field(min_length=1, repr=False)
     """The document's content as markdown or plain text."""
@@ -162,7 +168,7 @@ class SearchRequest(_Strict):
     kind: list[Kind] = Field(default_factory=list)
     area: list[Area] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
-    tag: list[str] = Field(default_factory=list)
+    tag: Tags = Field(default_factory=list)
     published_from: dt.date | None = None
     published_to: dt.date | None = None
     mode: SearchMode = SearchMode.hybrid

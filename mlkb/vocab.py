@@ -37,3 +37,14 @@ class SearchMode(StrEnum):
     hybrid = "hybrid"
     dense = "dense"
     sparse = "sparse"
+
+
+def normalize_tags(tags: list[str] | tuple[str, ...]) -> list[str]:
+    """Tags as stored and matched: lowercase, words joined by hyphens (``Fine Tuning`` is
+    ``fine-tuning``, as the curated recipes write them), blanks and repeats dropped."""
+    out: list[str] = []
+    for tag in tags:
+        tag = "-".join(tag.lower().split())
+        if tag and tag not in out:
+            out.append(tag)
+    return out

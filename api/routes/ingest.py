@@ -39,7 +39,11 @@ PARAMS_EXAMPLES = {
     status_code=202,
     dependencies=[WriteAccess],
     responses={
-        400: {"model": ErrorOut, "description": "Bad parameters, or a missing key."},
+        400: {"model": ErrorOut, "description": "Bad parameters."},
+        503: {
+            "model": ErrorOut,
+            "description": "The server lacks what the source needs (its key, or it runs offline).",
+        },
         **WRITE_AUTH_ERRORS,
         422: {"model": ErrorOut},
     },
@@ -101,7 +105,8 @@ def cancel_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
 
 
 def precheck(source: str, params: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Reject bad parameters and missing keys now (400), not later in a failed job."""
+    """Reject bad parameters (400) and keys the server lacks (503) now, not later in a
+    failed job."""
     import ingest as wing  # the ingest wing; its source clients load only when a job runs
 
     try:

@@ -45,28 +45,38 @@ def result_json(result: SearchResult) -> dict[str, Any]:
 
 
 def missing_filter_values(request: SearchRequest, stats: dict[str, Any]) -> str | None:
-    """'no item has source 'arxivv' (there are: file, seed)' for a filter value no stored
-    item has, else None."""
-    for field, key, wanted in (
-        ("source", "by_source", request.source),
-        ("kind", "by_kind", [k.value for k in request.kind]),
-        ("area", "by_area", [a.value for a in request.area]),
-    ):
-        have = stats.get(key) or {}
+    """Why a search found nothing: 'no item has source 'arxivv' (there are: file, seed)'
+    for a filter value no stored item has, else that the filters exclude each other (an
+    empty answer with no filter means an empty store)."""
+    import difflib
+
+    asked = {
+        "source": request.source,
+        "kind": [k.value for k in request.kind],
+        "area": [a.value for a in request.area],
+        "tag": request.tag,
+    }
+    for field, wanted in asked.items():
+        have = stats.get(f"by_{field}") or {}
         if wanted and not any(value in have for value in wanted):
-            there = ", ".join(sorted(have)) or "none"
-            return f"no item has {field} {' or '.join(map(repr, wanted))} (there are: {there})"
-    return None
+            values = " or ".join(map(repr, wanted))
+            if len(have) <= 12:
+                there = ", ".join(sorted(have)) or "none"
+                return f"no item has {field} {values} (there are: {there})"
+            near = dict.fromkeys(m for w in wanted for m in difflib.get_close_matches(w, have, 3))
+            like = f"closest: {', '.join(near)}" if near else f"{len(have)} others"
+            return f"no item has {field} {values} ({like}; `mlkb stats --json` lists them)"
+    used = [f"--{field} {value}" for field, wanted in asked.items() for value in wanted]
+    if used:
+        return f"no item matches {' '.join(used)} together; drop a filter"
+    return "the knowledge base is empty; `mlkb seed` adds the curated recipes"
 
 
 def print_hits(result: SearchResult, absent: str | None = None) -> None:
     """Ranked hits: title, kind, area or source, score, id and a snippet; with no hits, why
-    (``absent``: a filter value no item has) or what to try."""
+    (``absent``: from ``missing_filter_values``)."""
     if not result.hits:
-        if absent:
-            console.print(f"[yellow]No results:[/] {escape(absent)}.")
-            return
-        console.print("[yellow]No results.[/] Try fewer words, another phrasing, or drop a filter.")
+        console.print(f"[yellow]No results:[/] {escape(absent or 'nothing matched')}.")
         return
     for rank, hit in enumerate(result.hits, start=1):
         style = KIND_STYLE.get(hit.kind.value, "bold")

@@ -130,13 +130,25 @@ def list_(
             }
         )
         return
-    from rich.table import Table
+    import itertools
+
     from rich.text import Text
 
-    table = Table("area", "id", "title", box=None, header_style="bold")
-    for r in recipes:
-        table.add_row(r.area.value, Text(r.id, style="cyan"), Text(r.title))
-    console.print(table)
+    if not recipes:
+        console.print("[yellow]No recipes[/]" + (" match these filters." if area or tag else "."))
+        return
+    # Grouped by area, ids whole (to copy into `mlkb show`); titles give way to the width.
+    id_width = max(len(r.id) for r in recipes)
+    title_room = console.width - id_width - 4
+    for name, group in itertools.groupby(recipes, key=lambda r: r.area.value):
+        members = list(group)
+        console.print(f"[bold]{name}[/] [dim]({len(members)})[/]")
+        for r in members:
+            title = r.title if len(r.title) <= title_room else r.title[: title_room - 1] + "…"
+            line = Text.assemble("  ", (r.id.ljust(id_width), "cyan"))
+            if title_room >= 10:
+                line.append(f"  {title}")
+            console.print(line, soft_wrap=True)
     console.print(f"[dim]{total} recipes[/]")
 
 

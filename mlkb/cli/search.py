@@ -101,7 +101,8 @@ def similar(
     if as_json:
         print_json(result_json(result))
     else:
-        print_hits(result)
+        kinds = " or ".join(k.value for k in kind or [])
+        print_hits(result, f"no other {kinds + ' ' if kinds else ''}item is stored")
 
 
 def docs(

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mlkb.vocab import normalize_tags
+
 DENSE = "dense"
 SPARSE = "bm25"
 INDEXED_FIELDS = {
@@ -56,6 +58,11 @@ class Filters:
     published_to: dt.date | None = None
     exclude_ids: Sequence[str] = ()
     exclude_item: str | None = None
+
+    def __post_init__(self) -> None:
+        # Tags are stored normalized (mlkb.vocab.normalize_tags); a filter matches them
+        # however it was typed.
+        object.__setattr__(self, "tags", tuple(normalize_tags(list(self.tags))))
 
     def is_empty(self) -> bool:
         """True when nothing is filtered."""

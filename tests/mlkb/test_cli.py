@@ -275,6 +275,30 @@ def test_an_empty_answer_names_the_filter_value_no_item_has(cli) -> None:  # typ
     assert "No results: no item has source 'arxivv' (there are: seed)" in " ".join(typo.out.split())
     none = cli("search", "drift", "--kind", "paper")
     assert "no item has kind 'paper' (there are: recipe)" in " ".join(none.out.split())
+    misspelt = " ".join(cli("search", "drift", "--tag", "pricng").out.split())
+    assert "no item has tag 'pricng' (closest: pricing, " in misspelt and "stats --json" in misspelt
+    together = " ".join(cli("search", "drift", "--area", "llm", "--tag", "psi").out.split())
+    assert "no item matches --area llm --tag psi together; drop a filter" in together
+    alone = " ".join(cli("similar", "drift-psi-pricing", "--kind", "paper").out.split())
+    assert "No results: no other paper item is stored." in alone
+
+
+def test_tags_are_matched_however_they_are_typed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Stored lowercase and hyphenated, as the curated recipes write them; filters alike."""
+    path = recipe_yaml(tmp_path, "tagged-fix")
+    path.write_text(
+        path.read_text().replace("tags: [drift]", "tags: [Zebra Stripes, zebra-stripes, ' ZQ ']")
+    )
+    assert cli("recipe", "add", str(path)).code == 0
+    assert json.loads(cli("show", "tagged-fix", "--json").out)["recipe"]["tags"] == [
+        "zebra-stripes",
+        "zq",
+    ]
+    for typed in ("ZQ", "Zebra  stripes"):
+        hits = json.loads(cli("search", "fix", "--tag", typed, "--json").out)["hits"]
+        assert [h["id"] for h in hits] == ["tagged-fix"], typed
+    by_tag = json.loads(cli("stats", "--json").out)["by_tag"]
+    assert by_tag["zq"] == 1 and by_tag["drift"] >= 1
 
 
 def test_docs_lists_documents_or_says_there_are_none(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -305,3 +329,18 @@ def test_help_text_flows_to_the_terminal_width(
     assert sentence in result.out
     examples = [line for line in result.out.splitlines() if "Example: mlkb" in line]
     assert len(examples) == (0 if not args else 2)
+
+
+def test_recipe_list_shows_every_id_whole_at_80_columns(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = cli("recipe", "list").out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    ids = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert sorted(ids) == sorted(r.id for r in shipped_recipes())
+    areas = [line.split()[0] for line in lines if not line.startswith(" ")][:-1]
+    assert len(areas) == len(set(areas)) == 10 and lines[-1] == "242 recipes"
+    assert cli("recipe", "list", "--tag", "no-such-tag").out.strip() == (
+        "No recipes match these filters."
+    )
