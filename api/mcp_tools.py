@@ -46,6 +46,9 @@ class DocumentText(BaseModel):
     tags: list[str] = Field(default_factory=list)
     text: str
     truncated: bool = Field(description="True when text was cut at max_chars.")
+    chunks: list[int] | None = Field(
+        default=None, description="With `chunk`: the positions of the chunks the text holds."
+    )
 
 
 class ItemResult(BaseModel):
@@ -169,16 +172,26 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         max_chars: Annotated[
             int, Field(ge=500, le=200_000, description="Longest document text returned.")
         ] = 20_000,
+        chunk: Annotated[
+            int | None,
+            Field(
+                ge=0,
+                description="For a document: only the passage around this chunk (a hit's "
+                "`chunk`), with `around` chunks each side.",
+            ),
+        ] = None,
+        around: Annotated[int, Field(ge=0, le=20, description="Chunks each side of `chunk`.")] = 1,
     ) -> ItemResult:
         """The full item behind a hit.
 
         For a recipe: problem, context, symptoms, the step-by-step solution,
         hyperparameters, metrics, pitfalls, tools and references. For a document (paper,
         model card, guide, note): its metadata and text, cut at max_chars (truncated=true
-        then). Unknown ids fail with not_found.
+        then). A hit on a long document names the chunk that matched: pass it as `chunk`
+        to read that passage in context. Unknown ids fail with not_found.
         """
         read_allowed(ctx)
-        item = call(lambda: get_kb().get(id))
+        item = call(lambda: get_kb().get(id, chunk=chunk, around=around))
         if isinstance(item, Recipe):
             return ItemResult(type="recipe", recipe=RecipeOut.model_validate(item.model_dump()))
         text = item.text
@@ -195,6 +208,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
                 tags=item.tags,
                 text=text[:max_chars],
                 truncated=len(text) > max_chars,
+                chunks=None if chunk is None else [c.position for c in item.chunks],
             ),
         )
 

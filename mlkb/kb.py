@@ -257,8 +257,11 @@ class KnowledgeBase(DocumentWrites):
         hits = similar_to(self.store, found[0], k, filters)
         return SearchResult(query=f"similar:{item_id}", hits=hits)
 
-    def get(self, item_id: str) -> Recipe | DocumentView:
-        """The full recipe, or the document reassembled from its chunks."""
+    def get(
+        self, item_id: str, *, chunk: int | None = None, around: int = 0
+    ) -> Recipe | DocumentView:
+        """The full recipe, or the document reassembled from its chunks: all of them, or
+        chunk ``chunk`` and ``around`` chunks each side (the passage around a hit)."""
         if not is_document_id(item_id):
             found = self.store.retrieve([point_id(recipe_key(item_id))])
             if not found:
@@ -267,7 +270,15 @@ class KnowledgeBase(DocumentWrites):
         head = self.store.retrieve([point_id(chunk_key(item_id, 0))])
         if not head or "doc" not in head[0].payload:
             raise _unknown(item_id)
-        chunks = [p.payload for p in self._scroll_all(Filters(doc_id=item_id))]
+        where = Filters(doc_id=item_id)
+        if chunk is not None:
+            where = Filters(
+                doc_id=item_id, min_position=chunk - around, max_position=chunk + around
+            )
+        chunks = [p.payload for p in self._scroll_all(where)]
+        if chunk is not None and not any(int(c["position"]) == chunk for c in chunks):
+            last = self.store.count(Filters(doc_id=item_id)) - 1
+            raise NotFound(f"document '{item_id}' has no chunk {chunk}; its chunks are 0-{last}")
         return document_view(head[0].payload, chunks)
 
     def delete(self, item_id: str) -> None:

@@ -180,14 +180,24 @@ class RemoteKnowledgeBase:
             params["kind"] = list(filters.kind)
         if filters.area:
             params["area"] = list(filters.area)
+        if filters.source:
+            params["source"] = list(filters.source)
+        if filters.tags:
+            params["tag"] = list(filters.tags)
         data = self._call("GET", f"/v1/similar/{_path_id(item_id)}", params=params)
         return SearchResult.model_validate(data)
 
-    def get(self, item_id: str) -> Recipe | DocumentView:
-        data = self._call("GET", f"/v1/items/{_path_id(item_id)}")
+    def get(
+        self, item_id: str, *, chunk: int | None = None, around: int = 0
+    ) -> Recipe | DocumentView:
+        params = None if chunk is None else {"chunk": chunk, "around": around}
+        data = self._call("GET", f"/v1/items/{_path_id(item_id)}", params=params)
         if data.get("type") == "recipe":
             return Recipe.model_validate(data["recipe"])
-        return DocumentView.model_validate(data["document"])
+        document = data["document"]
+        for c in document.get("chunks", []):  # the API leaves out what the document says
+            c["doc_id"] = document["id"]
+        return DocumentView.model_validate(document)
 
     def add_recipes(
         self, recipes: list[Recipe], *, source: str = "user", replace: bool = False

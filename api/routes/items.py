@@ -39,9 +39,21 @@ def get_item(
     max_chars: Annotated[
         int | None, Query(ge=1, description="Cut a document's text to this many characters.")
     ] = None,
+    chunk: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Only the passage around this chunk of a document (a hit's `chunk`): "
+            "its text and its chunks are those of the window.",
+        ),
+    ] = None,
+    around: Annotated[
+        int, Query(ge=0, le=20, description="Chunks each side of `chunk` in the window.")
+    ] = 1,
 ) -> RecipeItem | DocumentItem:
-    """The full recipe, or the document with its text and its chunks."""
-    item = kb.get(_given(item_id))
+    """The full recipe, or the document with its text and its chunks (or the passage around
+    one chunk: `?chunk=12` reads what a hit with `chunk: 12` matched, in context)."""
+    item = kb.get(_given(item_id), chunk=chunk, around=around)
     if isinstance(item, Recipe):
         return RecipeItem(recipe=RecipeOut.model_validate(item.model_dump()))
     return DocumentItem(document=DocumentOut.of(item, chunks=chunks, max_chars=max_chars))

@@ -231,6 +231,26 @@ def test_a_document_reads_as_text_cut_to_max_chars(writer: TestClient) -> None:
     assert writer.get(f"/v1/items/{doc_id}", params={"max_chars": 0}).status_code == 422
 
 
+def test_the_passage_around_a_hits_chunk(writer: TestClient) -> None:
+    """A hit on a long document names its chunk; ?chunk= reads that passage in context."""
+    steps = "".join(f"Step {i}: warm up, then decay. " for i in range(400))
+    text = f"# Long notes\n\n{steps}\n\n## Zebra quantization\n\nZebraquant stripes int4."
+    doc_id = writer.post("/v1/documents", json={"title": "Long notes", "text": text}).json()["id"]
+    hit = writer.get("/v1/search", params={"q": "zebraquant stripes"}).json()["hits"][0]
+    assert hit["id"] == doc_id and hit["chunk"] > 2
+    at = hit["chunk"]
+    passage = writer.get(f"/v1/items/{doc_id}", params={"chunk": at}).json()["document"]
+    assert [c["position"] for c in passage["chunks"]] == [at - 1, at]  # the last chunk
+    assert "Zebraquant stripes int4." in passage["text"] and "Step 0:" not in passage["text"]
+    alone = writer.get(f"/v1/items/{doc_id}", params={"chunk": at - 1, "around": 0}).json()
+    assert [c["position"] for c in alone["document"]["chunks"]] == [at - 1]
+    beyond = writer.get(f"/v1/items/{doc_id}", params={"chunk": at + 1})
+    assert beyond.status_code == 404
+    assert beyond.json()["detail"].endswith(f"has no chunk {at + 1}; its chunks are 0-{at}")
+    recipe = writer.get("/v1/items/drift-psi-pricing", params={"chunk": 3}).json()
+    assert recipe["type"] == "recipe"  # a recipe is one piece; the window does not apply
+
+
 def test_list_documents(writer: TestClient) -> None:
     for title in ("First notes", "Second notes"):
         writer.post("/v1/documents", json={"title": title, "text": f"{title}: warm up."})

@@ -101,10 +101,17 @@ def test_get_document_is_cut_at_max_chars(fake_kb: KnowledgeBase, fake_settings:
 
     async def main() -> Any:
         async with Client(server) as client:
-            return await client.call_tool("mlkb_get", {"id": "doc:long", "max_chars": 1000})
+            whole = await client.call_tool("mlkb_get", {"id": "doc:long", "max_chars": 1000})
+            passage = await client.call_tool("mlkb_get", {"id": "doc:long", "chunk": 2})
+            beyond = await client.call_tool("mlkb_get", {"id": "doc:long", "chunk": 999})
+            return whole, passage, beyond
 
-    doc = anyio.run(main).structured_content["document"]
-    assert doc["truncated"] is True and len(doc["text"]) == 1000
+    whole, passage, beyond = anyio.run(main)
+    doc = whole.structured_content["document"]
+    assert doc["truncated"] is True and len(doc["text"]) == 1000 and doc["chunks"] is None
+    window = passage.structured_content["document"]
+    assert window["chunks"] == [1, 2, 3] and 0 < len(window["text"]) < len("word " * 3000)
+    assert beyond.is_error and "has no chunk 999; its chunks are 0-" in beyond.content[0].text
 
 
 def test_tools_over_streamable_http(live_server: tuple[str, Path]) -> None:

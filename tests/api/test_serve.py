@@ -40,6 +40,24 @@ def test_real_server_reads_writes_and_announces(live_server: tuple[str, Path]) -
         assert 'route="/v1/search"' in http.get("/metrics").text
 
 
+def test_the_cli_client_passes_windows_and_filters(live_server: tuple[str, Path]) -> None:
+    """What `mlkb mcp` asks through a running server reaches it whole."""
+    from mlkb.remote import RemoteKnowledgeBase
+    from mlkb.store.base import Filters
+
+    url, home = live_server
+    text = "# Windows\n\n" + "".join(f"Step {i}: warm up, then decay. " for i in range(300))
+    note = {"id": "doc:windows", "title": "Windows", "text": text, "kind": "note"}
+    assert httpx.post(f"{url}/v1/documents", json=note, headers={"X-API-Key": API_KEY}).is_success
+    remote = RemoteKnowledgeBase(url, Settings(home=home))
+    passage = remote.get("doc:windows", chunk=1, around=0)
+    assert [c.position for c in passage.chunks] == [1]  # type: ignore[union-attr]
+    near = remote.similar(
+        "drift-psi-pricing", k=5, filters=Filters(tags=["Drift"], source=["seed"])
+    )
+    assert near.hits and all("drift" in h.tags and h.source == "seed" for h in near.hits)
+
+
 def test_cli_goes_through_the_server_with_the_same_output(
     tmp_path: Path, seeded_template: Path
 ) -> None:
@@ -51,6 +69,8 @@ def test_cli_goes_through_the_server_with_the_same_output(
         posted = httpx.post(f"{url}/v1/documents", json=note, headers={"X-API-Key": API_KEY})
         assert posted.status_code == 200, posted.text
         remote_docs = cli(home, "docs", "--json")
+        remote_note = cli(home, "show", posted.json()["id"], "--json")
+        assert remote_note.returncode == 0, remote_note.stderr
         # the store is held by the server; these would fail with StoreLocked if opened
         added = cli(home, "recipe", "add", str(tmp_path / "r.yaml"))
         assert added.returncode == 0, added.stderr
@@ -73,6 +93,7 @@ def test_cli_goes_through_the_server_with_the_same_output(
     local_show = cli(home, "show", "cli-via-server", "--json")
     local_similar = cli(home, "similar", "cli-via-server", "--json", "-k", "3")
     local_docs = cli(home, "docs", "--json")
+    local_note = cli(home, "show", posted.json()["id"], "--json")
 
     def hits(out: str) -> list[tuple[str, float]]:
         return [(h["id"], h["score"]) for h in json.loads(out)["hits"]]
@@ -81,6 +102,7 @@ def test_cli_goes_through_the_server_with_the_same_output(
     assert hits(remote_similar.stdout) == hits(local_similar.stdout)
     assert json.loads(remote_show.stdout) == json.loads(local_show.stdout)
     assert json.loads(remote_docs.stdout) == json.loads(local_docs.stdout)
+    assert json.loads(remote_note.stdout) == json.loads(local_note.stdout)
     assert json.loads(local_docs.stdout)["items"][0]["title"] == "Served note"
 
     with running_server(home):
