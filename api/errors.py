@@ -118,6 +118,8 @@ def validation_problems(errors: list[Any]) -> list[dict[str, str]]:
     for error in errors:
         msgs = by_loc.setdefault(_where(error.get("loc", ())) or "body", [])
         msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":  # pydantic's words for a misspelt name
+            msg = "not a field of this request (misspelt? /docs lists them)"
         if msg not in msgs:
             msgs.append(msg)
     return [{"loc": loc, "msg": _merge(msgs)} for loc, msgs in by_loc.items()]

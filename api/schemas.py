@@ -89,9 +89,8 @@ class SearchIn(SearchOptions):
 
 class SearchParams(SearchOptions):
     """``GET /v1/search``'s query parameters: the body's fields, with the query as ``q``.
-    Unknown parameters are ignored, as URLs often carry extra ones."""
-
-    model_config = ConfigDict(extra="ignore")
+    An unknown parameter is refused, as in the body: a misspelt filter (``kinds``) would
+    otherwise widen the answer without a word."""
 
     q: str = Field(description="The problem in your own words.", examples=["drift in pricing"])
 

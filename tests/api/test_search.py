@@ -55,3 +55,15 @@ def test_similar_unknown_id_is_404(ro_client: TestClient) -> None:
     r = ro_client.get("/v1/similar/no-such-recipe")
     assert r.status_code == 404
     assert r.json()["error"] == "not_found"
+
+
+def test_a_misspelt_parameter_is_refused_not_ignored(ro_client: TestClient) -> None:
+    """GET as POST: `kinds=paper` would otherwise drop the filter and widen the answer."""
+    for response in (
+        ro_client.get("/v1/search", params={"q": "drift", "kinds": "paper"}),
+        ro_client.post("/v1/search", json={"query": "drift", "kinds": ["paper"]}),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == (
+            "kinds: not a field of this request (misspelt? /docs lists them)"
+        )
