@@ -60,6 +60,10 @@ WRITE_AUTH_ERRORS: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorOut, "description": "The server accepts no writes (no MLKB_API_KEY)."},
 }
 """The answers every write route can give before it runs (for the API docs)."""
+READ_AUTH_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "The server sets MLKB_API_READ_KEY; send it."},
+}
+"""The answer every read route gives without the read key, when the server sets one."""
 
 
 # -- search -----------------------------------------------------------------------------

@@ -11,13 +11,20 @@ from pydantic import ValidationError
 from api.body import JsonBodyRoute
 from api.deps import KBDep, ReadAccess, WriteAccess
 from api.errors import InvalidRequest
-from api.schemas import WRITE_AUTH_ERRORS, AddOut, DocumentIn, DocumentPage, ErrorOut
+from api.schemas import (
+    READ_AUTH_ERRORS,
+    WRITE_AUTH_ERRORS,
+    AddOut,
+    DocumentIn,
+    DocumentPage,
+    ErrorOut,
+)
 from mlkb.schema import Document, Kind
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], route_class=JsonBodyRoute)
 
 
-@router.get("", response_model=DocumentPage, dependencies=[ReadAccess])
+@router.get("", response_model=DocumentPage, dependencies=[ReadAccess], responses=READ_AUTH_ERRORS)
 def list_documents(
     kb: KBDep,
     kind: Annotated[

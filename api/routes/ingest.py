@@ -11,7 +11,15 @@ from fastapi import APIRouter, Body, Path
 from api.body import JsonBodyRoute
 from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
 from api.errors import FilesOutsideRoot
-from api.schemas import WRITE_AUTH_ERRORS, ErrorOut, IngestSource, JobAccepted, JobOut, JobStatus
+from api.schemas import (
+    READ_AUTH_ERRORS,
+    WRITE_AUTH_ERRORS,
+    ErrorOut,
+    IngestSource,
+    JobAccepted,
+    JobOut,
+    JobStatus,
+)
 from mlkb.errors import InputError, NotFound
 from mlkb.settings import Settings
 
@@ -63,7 +71,9 @@ def start_ingest(
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
 
-@router.get("/jobs", response_model=list[JobOut], dependencies=[ReadAccess])
+@router.get(
+    "/jobs", response_model=list[JobOut], dependencies=[ReadAccess], responses=READ_AUTH_ERRORS
+)
 def list_ingest_jobs(jobs: JobsDep) -> list[JobOut]:
     """The jobs this server ran or queued since it started (the last 100), newest first."""
     return [JobOut.model_validate(data) for data in jobs.list()]
@@ -73,7 +83,7 @@ def list_ingest_jobs(jobs: JobsDep) -> list[JobOut]:
     "/jobs/{job_id}",
     response_model=JobOut,
     dependencies=[ReadAccess],
-    responses={404: {"model": ErrorOut, "description": "Unknown job."}},
+    responses={404: {"model": ErrorOut, "description": "Unknown job."}, **READ_AUTH_ERRORS},
 )
 def get_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
     """A job's status (queued, running, cancelling, done, failed, cancelled), progress, and

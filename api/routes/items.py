@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import KBDep, ReadAccess, WriteAccess
 from api.schemas import (
+    READ_AUTH_ERRORS,
     WRITE_AUTH_ERRORS,
     DocumentItem,
     DocumentOut,
@@ -28,7 +29,10 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 
 
 @router.get(
-    "/{item_id:path}", response_model=ItemOut, responses=NOT_FOUND, dependencies=[ReadAccess]
+    "/{item_id:path}",
+    response_model=ItemOut,
+    responses={**NOT_FOUND, **READ_AUTH_ERRORS},
+    dependencies=[ReadAccess],
 )
 def get_item(
     kb: KBDep,

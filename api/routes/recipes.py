@@ -10,6 +10,7 @@ from api.body import JsonBodyRoute
 from api.deps import KBDep, ReadAccess, WriteAccess
 from api.errors import InvalidRequest
 from api.schemas import (
+    READ_AUTH_ERRORS,
     WRITE_AUTH_ERRORS,
     AddOut,
     ErrorOut,
@@ -37,7 +38,7 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.get("", response_model=RecipePage, dependencies=[ReadAccess])
+@router.get("", response_model=RecipePage, dependencies=[ReadAccess], responses=READ_AUTH_ERRORS)
 def list_recipes(
     kb: KBDep,
     area: Annotated[
@@ -59,7 +60,10 @@ def list_recipes(
 
 
 @router.get(
-    "/{recipe_id}", response_model=RecipeItem, responses=NOT_FOUND, dependencies=[ReadAccess]
+    "/{recipe_id}",
+    response_model=RecipeItem,
+    responses={**NOT_FOUND, **READ_AUTH_ERRORS},
+    dependencies=[ReadAccess],
 )
 def get_recipe(kb: KBDep, recipe_id: Annotated[str, Path()]) -> RecipeItem:
     """One recipe, in the same shape as ``GET /v1/items/{id}`` gives for it."""

@@ -9,14 +9,16 @@ from fastapi.responses import JSONResponse
 
 from api.deps import KBDep, ReadAccess
 from api.metrics import CONTENT_TYPE_LATEST
-from api.schemas import ErrorOut, HealthOut, StatsOut
+from api.schemas import READ_AUTH_ERRORS, ErrorOut, HealthOut, StatsOut
 from mlkb import __version__
 
 router = APIRouter(tags=["service"])
 log = logging.getLogger("mlkb.api")
 
 
-@router.get("/v1/stats", response_model=StatsOut, dependencies=[ReadAccess])
+@router.get(
+    "/v1/stats", response_model=StatsOut, dependencies=[ReadAccess], responses=READ_AUTH_ERRORS
+)
 def stats(kb: KBDep) -> StatsOut:
     """Counts by kind, area and source, and how the store is built."""
     return StatsOut.model_validate(kb.stats())
@@ -55,7 +57,11 @@ def readyz(kb: KBDep) -> HealthOut | JSONResponse:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text."}},
+    dependencies=[ReadAccess],
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text."},
+        **READ_AUTH_ERRORS,
+    },
 )
 def metrics(request: Request) -> Response:
     """Request counts and latency histograms per route, in Prometheus' text format."""

@@ -68,6 +68,21 @@ def test_read_key_protects_reads(read_protected: TestClient) -> None:
     w = read_protected.post("/v1/recipes", json=recipe_body(), headers={"X-API-Key": READ_KEY})
     assert w.status_code == 401
     assert read_protected.get("/healthz").status_code == 200
+    # the request counts by route and status are reads too
+    assert read_protected.get("/metrics").status_code == 401
+    assert read_protected.get("/metrics", headers={"X-API-Key": READ_KEY}).status_code == 200
+
+
+def test_every_guarded_route_documents_its_401(read_protected: TestClient) -> None:
+    """Each route that answers 401 without the key says so in /openapi.json."""
+    spec = read_protected.get("/openapi.json", headers={"X-API-Key": READ_KEY}).json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            concrete = path.replace("{item_id}", "doc:x").replace("{recipe_id}", "x")
+            concrete = concrete.replace("{job_id}", "x").replace("{source}", "files")
+            answer = read_protected.request(method.upper(), concrete, json={})
+            if answer.status_code == 401:
+                assert "401" in operation["responses"], (method, path)
 
 
 def test_key_matches_is_exact() -> None:
