@@ -78,17 +78,23 @@ def print_hits(result: SearchResult, absent: str | None = None) -> None:
     if not result.hits:
         console.print(f"[yellow]No results:[/] {escape(absent or 'nothing matched')}.")
         return
+    # A grid keeps wrapped lines under their own text, never back at the margin.
     for rank, hit in enumerate(result.hits, start=1):
         style = KIND_STYLE.get(hit.kind.value, "bold")
         where = hit.area or hit.source or ""
-        console.print(
-            f"[bold]{rank:>2}.[/] [bold]{escape(hit.title)}[/]  "
-            f"[{style}]{hit.kind.value}[/] [dim]·[/] {escape(where)} [dim]· {hit.score:.3f}[/]"
-        )
         section = f" [dim]§ {escape(' > '.join(hit.section))}[/]" if hit.section else ""
-        console.print(f"    [cyan]{escape(hit.id)}[/]{section}")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=3, justify="right", no_wrap=True)
+        grid.add_column()
+        grid.add_row(f"[bold]{rank}.[/]", f"[bold]{escape(hit.title)}[/]")
+        grid.add_row(
+            "",
+            f"[cyan]{escape(hit.id)}[/]  [{style}]{hit.kind.value}[/] [dim]·[/] "
+            f"{escape(where)} [dim]· {hit.score:.3f}[/]{section}",
+        )
         if hit.snippet:
-            console.print(f"    [dim]{escape(hit.snippet)}[/]")
+            grid.add_row("", f"[dim]{escape(hit.snippet)}[/]")
+        console.print(grid)
     console.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms[/]")
 
 

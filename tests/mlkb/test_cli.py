@@ -344,3 +344,14 @@ def test_recipe_list_shows_every_id_whole_at_80_columns(
     assert cli("recipe", "list", "--tag", "no-such-tag").out.strip() == (
         "No recipes match these filters."
     )
+
+
+def test_hits_wrap_under_their_own_text(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """At 60 columns titles, ids and snippets wrap four columns in: nothing but the ranks
+    starts at the margin."""
+    monkeypatch.setenv("COLUMNS", "60")
+    lines = cli("search", "drift detection for pricing", "-k", "5").out.splitlines()
+    assert lines[-1].endswith(" ms") and max(len(line) for line in lines) <= 60
+    ranks = [line for line in lines[:-1] if not line.startswith("    ")]
+    assert [line.split(".")[0].strip() for line in ranks] == ["1", "2", "3", "4", "5"]
+    assert len(lines) > 5 * 3  # each hit is a title, its id and kind, and a snippet
