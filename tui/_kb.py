@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from mlkb.schema import DocumentView, Recipe, SearchRequest, SearchResult
@@ -42,6 +45,27 @@ def open_knowledge_base(settings: Settings | None = None) -> KnowledgeBaseLike:
     from mlkb.kb import KnowledgeBase  # loads the store engine and the embedder
 
     return KnowledgeBase(cfg, prepare_query=True)  # the query model loads as the store opens
+
+
+@contextlib.contextmanager
+def status_from_log(say: Callable[[str], None]) -> Iterator[None]:
+    """Pass mlkb's progress lines (the first run's model export and seeding, about half a
+    minute) to ``say`` while the block runs; the CLI prints them to stderr."""
+
+    class Forward(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            with contextlib.suppress(Exception):  # a status line is no reason to fail
+                say(record.getMessage())
+
+    logger = logging.getLogger("mlkb")
+    handler, level = Forward(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def backend_label(kb: object) -> str:

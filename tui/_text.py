@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 
 from mlkb.cli._render import recipe_markdown
@@ -97,3 +99,17 @@ def item_url(item: Recipe | DocumentView) -> str | None:
         if ref.arxiv_id:
             return f"https://arxiv.org/abs/{ref.arxiv_id}"
     return None
+
+
+def ready_status(stats: dict[str, Any], backend: str) -> str:
+    """The status line of an open knowledge base: what it holds and where."""
+    return f"{stats.get('recipes', 0)} recipes · {stats.get('documents', 0)} documents · {backend}"
+
+
+def similar_status(count: int, title: str, filters: str) -> str:
+    """The status line over similar items; the filter bar applies to them too, so an empty
+    list says which filters to drop."""
+    status = f"{count} items similar to “{title}”"
+    if filters:
+        status += f" with {filters}" + ("; drop a filter for more" if not count else "")
+    return status + " · escape goes back"

@@ -18,9 +18,8 @@ from textual.worker import get_current_worker
 
 from mlkb.errors import InputError, MlkbError, NotFound
 from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
-from mlkb.store.base import Filters
-from tui._kb import KnowledgeBaseLike, backend_label
-from tui._text import item_markdown, item_url
+from tui._kb import KnowledgeBaseLike, backend_label, status_from_log
+from tui._text import item_markdown, item_url, ready_status, similar_status
 from tui.messages import CopyId, OpenDetail, OpenLink, ShowSimilar
 from tui.screens.browse import BrowseScreen
 from tui.screens.detail import DetailScreen
@@ -74,8 +73,9 @@ class MlkbApp(App[None]):
         self._generation = 0
         self._focus_results = False
         self._items: dict[str, Recipe | DocumentView] = {}
-        self._search_view: tuple[SearchResult, str] | None = None
-        self._similar_stack: list[tuple[SearchResult, str]] = []
+        # Views to go back to: a result, its status line, and the hit the cursor was on.
+        self._search_view: tuple[SearchResult, str, int] | None = None
+        self._similar_stack: list[tuple[SearchResult, str, int]] = []
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -113,8 +113,10 @@ class MlkbApp(App[None]):
     # -- opening ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="open")
     def _open(self) -> None:
+        status = self.query_one(StatusLine)
         try:
-            kb = self._opener()
+            with status_from_log(lambda line: self.call_from_thread(status.busy, f"{line}…")):
+                kb = self._opener()
         except MlkbError as exc:
             self.call_from_thread(self._failed, exc)
             return
@@ -145,10 +147,7 @@ class MlkbApp(App[None]):
         )
 
     def _ready_text(self) -> str:
-        return (
-            f"{self.stats.get('recipes', 0)} recipes · {self.stats.get('documents', 0)} "
-            f"documents · {backend_label(self._kb)}"
-        )
+        return ready_status(self.stats, backend_label(self._kb))
 
     # -- searching ----------------------------------------------------------------------
     @on(SearchBar.QueryChanged)
@@ -215,15 +214,15 @@ class MlkbApp(App[None]):
             self.query_one(ContentSwitcher).current = "empty"
             self.query_one(StatusLine).done(status)
             return
-        self._search_view = (result, status)
-        self._show_result(result, status)
+        self._search_view = (result, status, 0)
+        self._show_result(*self._search_view)
         if self._focus_results:
             self.query_one(ResultsList).focus()
         self._focus_results = False
 
-    def _show_result(self, result: SearchResult, status: str) -> None:
+    def _show_result(self, result: SearchResult, status: str, at: int = 0) -> None:
         self.query_one(ContentSwitcher).current = "results"
-        self.query_one(ResultsList).show(result.hits)
+        self.query_one(ResultsList).show(result.hits, at)
         self.query_one(StatusLine).done(status)
 
     def _call_failed(self, exc: MlkbError, generation: int | None = None) -> None:
@@ -294,21 +293,21 @@ class MlkbApp(App[None]):
 
     @work(thread=True, exclusive=True, group="search")
     def _similar(self, item_id: str, title: str, state: FilterState) -> None:
-        filters = Filters(
-            kind=[state.kind] if state.kind else [],
-            area=[state.area] if state.area else [],
-            source=[state.source] if state.source else [],
-        )
         try:
-            result = self.kb.similar(item_id, RESULTS_K, filters)
+            result = self.kb.similar(item_id, RESULTS_K, state.filters())
         except MlkbError as exc:
             self.call_from_thread(self._call_failed, exc)
             return
-        self.call_from_thread(self._show_similar, result, title)
+        self.call_from_thread(self._show_similar, result, title, state.describe())
 
-    def _show_similar(self, result: SearchResult, title: str) -> None:
-        status = f"{len(result.hits)} items similar to “{title}” · escape goes back"
-        self._similar_stack.append((result, status))
+    def _show_similar(self, result: SearchResult, title: str, filters: str) -> None:
+        at = self.query_one(ResultsList).highlighted or 0  # where to come back to
+        if self._similar_stack:
+            self._similar_stack[-1] = (*self._similar_stack[-1][:2], at)
+        elif self._search_view is not None:
+            self._search_view = (*self._search_view[:2], at)
+        status = similar_status(len(result.hits), title, filters)
+        self._similar_stack.append((result, status, 0))
         self._show_result(result, status)
         self.query_one(ResultsList).focus()
 

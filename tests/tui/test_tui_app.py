@@ -112,6 +112,76 @@ def test_similar_items(small_kb: KnowledgeBase) -> None:
     asyncio.run(scenario())
 
 
+def test_back_from_similar_returns_to_the_hit_it_left(small_kb: KnowledgeBase) -> None:
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            await search(pilot, "pricing drift psi")
+            before = hit_ids(app)
+            await pilot.press("down", "down", "down", "s")  # similar to the third hit
+            await settle(pilot)
+            assert hit_ids(app) == [h.id for h in small_kb.similar(before[2], 20).hits]
+            await pilot.press("escape")
+            await settle(pilot, rounds=1)
+            results = app.query_one(ResultsList)
+            assert hit_ids(app) == before and results.current is not None
+            assert results.current.id == before[2]
+
+    asyncio.run(scenario())
+
+
+def test_similar_says_the_filters_it_applies(small_kb: KnowledgeBase) -> None:
+    """The filter bar narrows similar items too; an empty list says which filter to drop."""
+
+    async def scenario() -> None:
+        app = app_for(small_kb)
+        async with app.run_test() as pilot:
+            app.query_one(FilterBar).set_filter("area", "llm")  # one recipe in the area
+            await search(pilot, "fine-tune a large model on one gpu")
+            assert hit_ids(app) == ["qlora-single-gpu"]
+            await pilot.press("down", "s")
+            await settle(pilot)
+            status = app.query_one(StatusLine).text
+            assert status.startswith("0 items similar to") and "with area=llm" in status
+            assert "drop a filter for more" in status
+
+    asyncio.run(scenario())
+
+
+def test_first_run_progress_shows_in_the_status_line(small_kb: KnowledgeBase) -> None:
+    """The model export and the seeding take half a minute on a first run; the status line
+    says so instead of only 'Opening the knowledge base…'."""
+    import logging
+    import threading
+
+    release = threading.Event()
+
+    def opener() -> KnowledgeBase:
+        logging.getLogger("mlkb").info("seeding the new store with %d curated recipes", 242)
+        release.wait(10)
+        return small_kb
+
+    async def scenario() -> None:
+        app = MlkbApp(opener, close_on_exit=False, show_timings=False)
+        async with app.run_test() as pilot:
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if "seeding" in app.query_one(StatusLine).text:
+                    break
+            assert "seeding the new store with 242 curated recipes…" in (
+                app.query_one(StatusLine).text
+            )
+            release.set()
+            await settle(pilot)
+            assert app.ready and "recipes ·" in app.query_one(StatusLine).text
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        release.set()
+    assert not logging.getLogger("mlkb").handlers  # the bridge is gone once open
+
+
 def test_similar_from_the_detail_screen(small_kb: KnowledgeBase) -> None:
     async def scenario() -> None:
         app = app_for(small_kb)

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Label, Select
 
 from mlkb.schema import Area, Kind, SearchRequest
+from mlkb.store.base import Filters
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,14 @@ class FilterState:
             k=k,
             kind=[Kind(self.kind)] if self.kind else [],
             area=[Area(self.area)] if self.area else [],
+            source=[self.source] if self.source else [],
+        )
+
+    def filters(self) -> Filters:
+        """The store filters for similar items."""
+        return Filters(
+            kind=[self.kind] if self.kind else [],
+            area=[self.area] if self.area else [],
             source=[self.source] if self.source else [],
         )
 

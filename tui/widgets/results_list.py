@@ -60,8 +60,9 @@ class ResultsList(OptionList):
         super().__init__(**kwargs)
         self.hits: list[Hit] = []
 
-    def show(self, hits: list[Hit]) -> None:
-        """Replace the list with these hits and put the cursor on the first."""
+    def show(self, hits: list[Hit], at: int = 0) -> None:
+        """Replace the list with these hits and put the cursor on hit ``at`` (the first, or
+        where it was when the user left this list)."""
         self.hits = list(hits)
         self.clear_options()
         options: list[Option | None] = []
@@ -71,7 +72,7 @@ class ResultsList(OptionList):
             options.append(Option(hit_prompt(hit), id=str(i)))
         self.add_options(options)
         if self.hits:
-            self.highlighted = 0
+            self.highlighted = min(at, len(self.hits) - 1)
 
     @property
     def current(self) -> Hit | None:
