@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any
@@ -250,12 +251,14 @@ class KnowledgeBase(DocumentWrites):
 
     def similar(self, item_id: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
         """Items most like a stored one (a recipe, or a document by its opening chunk)."""
+        started = time.perf_counter()
         key = chunk_key(item_id, 0) if is_document_id(item_id) else recipe_key(item_id)
         found = self.store.retrieve([point_id(key)], vectors=True)
         if not found:
             raise _unknown(item_id)
         hits = similar_to(self.store, found[0], k, filters)
-        return SearchResult(query=f"similar:{item_id}", hits=hits)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return SearchResult(query=f"similar:{item_id}", hits=hits, took_ms=took)
 
     def get(
         self, item_id: str, *, chunk: int | None = None, around: int = 0

@@ -6,7 +6,7 @@ import os
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Response
 
 from api.body import JsonBodyRoute
 from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
@@ -59,15 +59,18 @@ PARAMS_EXAMPLES = {
 def start_ingest(
     jobs: JobsDep,
     settings: SettingsDep,
+    response: Response,
     source: Annotated[IngestSource, Path(description="arxiv, hf, url, web or files.")],
     params: Annotated[
         dict[str, Any] | None, Body(description=PARAMS_DOC, openapi_examples=PARAMS_EXAMPLES)
     ] = None,
 ) -> JobAccepted:
     """Start an ingest job; it runs in the background, one job at a time. Poll
-    `GET /v1/ingest/jobs/{job_id}` for its status and report."""
+    `GET /v1/ingest/jobs/{job_id}` (also in the `Location` header) for its status and
+    report."""
     checked = precheck(source.value, params or {}, settings)
     job = jobs.submit(source.value, checked)
+    response.headers["Location"] = f"/v1/ingest/jobs/{job.job_id}"
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
 

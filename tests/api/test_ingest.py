@@ -37,6 +37,7 @@ def test_ingest_files_job(writer: TestClient, tmp_path: Path) -> None:
     assert r.status_code == 202
     accepted = r.json()
     assert accepted["status"] in ("queued", "running", "done")
+    assert r.headers["Location"] == f"/v1/ingest/jobs/{accepted['job_id']}"
 
     job = _wait(writer, accepted["job_id"])
     assert job["status"] == "done", job

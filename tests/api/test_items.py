@@ -88,13 +88,14 @@ def test_add_document_then_read_search_and_delete(writer: TestClient) -> None:
     r = writer.post(
         "/v1/documents", json={"title": "Checkpointing notes", "text": text, "tags": ["memory"]}
     )
-    assert r.status_code == 200
+    assert r.status_code == 201  # new; the same again is a 200
     doc_id = r.json()["id"]
     assert doc_id.startswith("doc:checkpointing-notes-")
     assert r.json() == {"id": doc_id, "status": "new", "chunks": 1}
     same = writer.post(
         "/v1/documents", json={"title": "Checkpointing notes", "text": text, "tags": ["memory"]}
     )
+    assert same.status_code == 200
     assert same.json() == {"id": doc_id, "status": "unchanged", "chunks": 1}
 
     item = writer.get(f"/v1/items/{doc_id}").json()
@@ -137,7 +138,7 @@ def test_document_with_explicit_id_and_bad_input(writer: TestClient) -> None:
             "url": "https://example.org/a",
         },
     )
-    assert ok.status_code == 200 and ok.json()["id"] == "url:https://example.org/a?b=1"
+    assert ok.status_code == 201 and ok.json()["id"] == "url:https://example.org/a?b=1"
     got = writer.get("/v1/items/url:https%3A//example.org/a%3Fb=1")
     assert got.status_code == 200 and got.json()["document"]["source"] == "url"
     for bad in (

@@ -49,6 +49,7 @@ def test_similar_excludes_the_item_and_respects_k(ro_client: TestClient) -> None
     assert r.status_code == 200
     ids = [h["id"] for h in r.json()["hits"]]
     assert len(ids) == 3 and item not in ids
+    assert r.json()["took_ms"] > 0  # measured, as a search's is
 
 
 def test_similar_unknown_id_is_404(ro_client: TestClient) -> None:

@@ -67,7 +67,7 @@ def test_cli_goes_through_the_server_with_the_same_output(
     with running_server(home, template=seeded_template) as url:
         note = {"title": "Served note", "text": "Checkpoint every 500 steps.", "kind": "note"}
         posted = httpx.post(f"{url}/v1/documents", json=note, headers={"X-API-Key": API_KEY})
-        assert posted.status_code == 200, posted.text
+        assert posted.status_code == 201, posted.text
         remote_docs = cli(home, "docs", "--json")
         remote_note = cli(home, "show", posted.json()["id"], "--json")
         assert remote_note.returncode == 0, remote_note.stderr
