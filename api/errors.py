@@ -10,7 +10,6 @@ the log).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from mlkb.errors import AuthError, MlkbError
+from mlkb.problems import problems
 
 log = logging.getLogger("mlkb.api")
 
@@ -90,39 +90,16 @@ def error_response(
 
 # pydantic names the member of a union that failed (``str``, ``constrained-str``,
 # ``function-after[...]``) as if it were a field; clients need only the field's path.
-_TYPE_TAG = re.compile(r"[a-z-]+\[.*\]|constrained-[a-z]+|str|int|float|bool|none")
 _SCOPES = ("body", "query", "path", "header")
-
-
-def _where(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = list(loc)
-    if parts and parts[0] in _SCOPES:
-        parts = parts[1:] or [parts[0]]
-    while len(parts) > 1 and isinstance(parts[-1], str) and _TYPE_TAG.fullmatch(parts[-1]):
-        parts.pop()
-    return ".".join(str(p) for p in parts)
-
-
-def _merge(messages: list[str]) -> str:
-    """One message for the failed members of a union: "Input should be a, b or c"."""
-    prefix = "Input should be "
-    if len(messages) > 1 and all(m.startswith(prefix) for m in messages):
-        options = [m.removeprefix(prefix) for m in messages]
-        return prefix + ", ".join(options[:-1]) + " or " + options[-1]
-    return "; ".join(messages)
 
 
 def validation_problems(errors: list[Any]) -> list[dict[str, str]]:
     """Every validation problem as ``{"loc": "metrics.auc", "msg": ...}``, one per place."""
-    by_loc: dict[str, list[str]] = {}
-    for error in errors:
-        msgs = by_loc.setdefault(_where(error.get("loc", ())) or "body", [])
-        msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        if error.get("type") == "extra_forbidden":  # pydantic's words for a misspelt name
-            msg = "not a field of this request (misspelt? /docs lists them)"
-        if msg not in msgs:
-            msgs.append(msg)
-    return [{"loc": loc, "msg": _merge(msgs)} for loc, msgs in by_loc.items()]
+    return problems(
+        errors,
+        scopes=_SCOPES,
+        unknown_field="not a field of this request (misspelt? /docs lists them)",
+    )
 
 
 def describe_validation(errors: list[Any]) -> str:

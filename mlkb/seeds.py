@@ -62,17 +62,17 @@ def parse_recipe(data: Any, origin: str) -> Recipe:
 
 def describe_validation(exc: ValidationError) -> str:
     """One line naming each failing field."""
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err["loc"]) or "recipe"
-        msg = err["msg"]
-        if err["type"] == "missing":
-            msg = "is required"
-        elif err["type"] == "extra_forbidden":
-            msg = "is not a recipe field (see `mlkb recipe new`)"
-        parts.append(f"'{loc}' {msg}")
-    more = len(exc.errors()) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    from mlkb.problems import problems
+
+    found = problems(
+        exc.errors(),
+        unknown_field="is not a recipe field (see `mlkb recipe new`)",
+        missing="is required",
+        whole="recipe",
+    )
+    parts = [f"'{p['loc']}' {p['msg'].replace('Input should be', 'should be')}" for p in found]
+    more = len(parts) - 5
+    return "; ".join(parts[:5]) + (f"; and {more} more" if more > 0 else "")
 
 
 def load_recipe_file(path: Path) -> Recipe:
@@ -105,6 +105,8 @@ def malformed_yaml(path: Path, exc: Exception) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
     problem = getattr(exc, "problem", None) or "invalid syntax"
+    if "another document" in problem:  # a `---` line starts a second recipe
+        return f"{where}: a second YAML document (---); put each recipe in a file of its own"
     return f"{where}: malformed YAML ({problem}); fix the syntax"
 
 

@@ -106,9 +106,17 @@ def read_manifest(source: Path) -> SnapshotInfo:
             raw = json.loads(handle.read()) if handle is not None else None
     # EOFError: a file cut short (gzip's end of stream never comes)
     except (OSError, EOFError, tarfile.TarError, KeyError, ValueError) as exc:
+        why = (
+            "it is cut short"
+            if isinstance(exc, EOFError)
+            else "it holds no manifest"
+            if isinstance(exc, KeyError)
+            else "its manifest is not JSON"
+            if isinstance(exc, ValueError)
+            else "it is not a .tar.gz file"
+        )
         raise InputError(
-            f"{source} is not an mlkb snapshot ({exc.__class__.__name__}); "
-            "make one with `mlkb snapshot create FILE`"
+            f"{source} is not an mlkb snapshot ({why}); make one with `mlkb snapshot create FILE`"
         ) from None
     if not isinstance(raw, dict) or raw.get("mlkb_snapshot") != FORMAT:
         raise InputError(f"{source}: unknown snapshot format; make one with `mlkb snapshot create`")

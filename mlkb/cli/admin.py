@@ -83,6 +83,8 @@ def export(
                 with tmp.open("w", encoding="utf-8") as out:
                     count = export_store(kb, out, vectors=vectors)
                 tmp.replace(target)
+            except OSError as exc:  # named as the user named it, not as the .part file
+                raise OSError(exc.errno, exc.strerror, str(target)) from None
             finally:
                 tmp.unlink(missing_ok=True)  # only left if the export failed
     if path != "-":

@@ -41,6 +41,13 @@ def test_a_valid_recipe(tmp_path: Path) -> None:
         (GOOD.replace("{test_size: 0.2}", "[1, 2]"), "'hyperparameters'"),
         (GOOD + "colour: blue\n", "'colour' is not a recipe field"),
         (GOOD.replace("id: good-one", "id: Not A Slug!"), "'id'"),
+        (GOOD.replace("id: good-one", "id: 123"), "'id' should be a valid string"),
+        (GOOD + "---\n" + GOOD, "a second YAML document (---); put each recipe in a file"),
+        (
+            GOOD.replace("{test_size: 0.2}", "{layers: [1, 2]}"),
+            "'hyperparameters.layers' should be a valid string, a valid integer, a valid "
+            "number or a valid boolean",
+        ),
     ],
 )
 def test_bad_recipes_get_one_clear_line(tmp_path: Path, text: str, message: str) -> None:

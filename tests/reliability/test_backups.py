@@ -150,7 +150,7 @@ def test_snapshot_errors_are_one_line(cli, tmp_path: Path, monkeypatch: pytest.M
     bad = cli("snapshot", "restore", str(bogus))
     assert (
         bad.code == 1
-        and "not an mlkb snapshot" in " ".join(bad.err.split())
+        and "not an mlkb snapshot (it is not a .tar.gz file)" in " ".join(bad.err.split())
         and "Traceback" not in bad.err
     )
     absent = cli("snapshot", "restore", str(tmp_path / "absent.tar.gz"))
@@ -160,6 +160,9 @@ def test_snapshot_errors_are_one_line(cli, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("MLKB_QDRANT_URL", ":memory:")
     server = cli("snapshot", "create", str(tmp_path / "x.tar.gz"))
     assert server.code == 2 and "mlkb export" in " ".join(server.err.split())
+    unwritable = cli("export", "/proc/mlkb-export.jsonl")  # the kernel's files take none
+    assert unwritable.code == 2
+    assert unwritable.err.splitlines()[-1].startswith("error: /proc/mlkb-export.jsonl: ")
 
 
 @pytest.mark.slow
