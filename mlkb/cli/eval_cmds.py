@@ -88,11 +88,15 @@ def eval_(
                 console.print(f"\n[bold]worst queries ({r.mode})[/]")
             for q in r.worst(worst):
                 want = [k for k, g in q.relevant.items() if g == 2] or list(q.relevant)
+                # the relevant items the top 10 left out: what cost the score
+                missed = [k for k, g in q.relevant.items() if g and k not in q.retrieved[:10]]
                 console.print(f"  {q.ndcg:.2f}  {escape(q.query)}")
                 # whole ids: a cut one cannot be looked up with `mlkb show`
                 console.print(
                     f"        [dim]want {escape(', '.join(want))}; "
-                    f"got {escape(', '.join(q.retrieved[:3]))}[/]"
+                    f"got {escape(', '.join(q.retrieved[:3]))}"
+                    + (f"; missed {escape(', '.join(missed))}" if missed else "")
+                    + "[/]"
                 )
     hybrid = next((r for r in reports if r.mode == SearchMode.hybrid.value), None)
     if min_ndcg is not None and hybrid is not None and hybrid.ndcg < min_ndcg:

@@ -355,3 +355,19 @@ def test_hits_wrap_under_their_own_text(cli, monkeypatch: pytest.MonkeyPatch) ->
     ranks = [line for line in lines[:-1] if not line.startswith("    ")]
     assert [line.split(".")[0].strip() for line in ranks] == ["1", "2", "3", "4", "5"]
     assert len(lines) > 5 * 3  # each hit is a title, its id and kind, and a snippet
+
+
+def test_eval_names_what_a_weak_query_missed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The worst queries show the relevant items left out of the top 10, so a score below
+    1 next to a right first hit explains itself."""
+    queries = tmp_path / "queries.yaml"
+    queries.write_text(
+        "- query: detect input and prediction drift for a dynamic pricing model\n"
+        "  relevant:\n"
+        "    drift-psi-pricing: 2\n"
+        "    a-recipe-nobody-wrote: 1\n"
+    )
+    result = cli("eval", "--queries", str(queries), "--mode", "hybrid", "--worst", "1")
+    assert result.code == 0, result.err
+    said = " ".join(result.out.split())
+    assert "want drift-psi-pricing; got" in said and "; missed a-recipe-nobody-wrote" in said
