@@ -7,6 +7,8 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from api.body import JsonBodyRoute
 from api.deps import JobsDep, ReadAccess, SettingsDep, WriteAccess
@@ -47,7 +49,7 @@ PARAMS_EXAMPLES = {
     status_code=202,
     dependencies=[WriteAccess],
     responses={
-        400: {"model": ErrorOut, "description": "Bad parameters."},
+        400: {"model": ErrorOut, "description": "Files that cannot be read."},
         503: {
             "model": ErrorOut,
             "description": "The server lacks what the source needs (its key, or it runs offline).",
@@ -118,10 +120,18 @@ def cancel_ingest_job(jobs: JobsDep, job_id: str) -> JobOut:
 
 
 def precheck(source: str, params: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Reject bad parameters (400) and keys the server lacks (503) now, not later in a
-    failed job."""
+    """Reject parameters of the wrong shape (422), files that cannot be read (400 or 403)
+    and keys the server lacks (503) now, not later in a failed job."""
     import ingest as wing  # the ingest wing; its source clients load only when a job runs
 
+    try:  # the body's shape first: a 422 naming every field, as other routes answer
+        wing.SOURCES[source].params.model_validate(params)
+    except ValidationError as exc:
+        problems = [
+            {**e, "loc": ("body", *e["loc"]), "msg": json_names(str(e["msg"]))}
+            for e in exc.errors()
+        ]
+        raise RequestValidationError(problems) from None
     try:
         if source == "files":
             params = confine_files(params, settings)

@@ -64,9 +64,12 @@ def test_bad_ingest_requests_fail_at_once(writer: TestClient, tmp_path: Path) ->
     missing = writer.post("/v1/ingest/files", json={"paths": [str(tmp_path / "nope.md")]})
     assert missing.status_code == 400 and missing.json()["error"] == "bad_input"
     empty = writer.post("/v1/ingest/files", json={"paths": []})
-    assert empty.status_code == 400 and "paths" in empty.json()["detail"]
+    assert empty.status_code == 422 and empty.json()["problems"][0]["loc"] == "paths"
     extra = writer.post("/v1/ingest/files", json={"paths": ["x"], "bogus": 1})
-    assert extra.status_code == 400
+    assert extra.status_code == 422 and extra.json()["error"] == "invalid_request"
+    assert extra.json()["problems"] == [
+        {"loc": "bogus", "msg": "not a field of this request (misspelt? /docs lists them)"}
+    ]
     unknown = writer.post("/v1/ingest/gopher", json={})
     assert unknown.status_code == 422 and unknown.json()["error"] == "invalid_request"
     assert writer.get("/v1/ingest/jobs/no-such-job").status_code == 404
@@ -127,12 +130,12 @@ def test_documented_params_are_the_real_ones(writer: TestClient) -> None:
         wing.parse_params(name.split()[0], example["value"])  # raises on an unknown field
     assert "max_results" not in json.dumps(body)
     wrong = writer.post("/v1/ingest/arxiv", json={"query": "drift", "max_results": 10})
-    assert wrong.status_code == 400 and "max_results" in wrong.json()["detail"]
+    assert wrong.status_code == 422 and "max_results" in wrong.json()["detail"]
 
 
 def test_ingest_errors_name_json_fields_not_cli_options(writer: TestClient) -> None:
     r = writer.post("/v1/ingest/arxiv", json={"query": "drift", "ids": ["1706.03762"]})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "`ids`" in r.json()["detail"] and "--id" not in r.json()["detail"]
     assert json_names("--root 'x' is not a folder; --full-text too") == (
         "`root` 'x' is not a folder; `full_text` too"
