@@ -34,7 +34,7 @@ def test_scrape_pages_as_guides(service: FakeService, kb: KnowledgeBase) -> None
     assert "crawled_at" in doc.metadata and doc.metadata["site"] == "Hugging Face"
     assert any(c.section == ["LoRA", "Common LoRA parameters in PEFT"] for c in doc.chunks)
     amp = kb.get(f"url:{AMP}")
-    assert amp.tags == ["amp", "autocast", "GradScaler", "fp16"]
+    assert amp.tags == ["amp", "autocast", "gradscaler", "fp16"]  # stored lowercase
     hits = kb.search(SearchRequest(query="GradScaler loss scaling", source=["url"]))
     assert hits.hits[0].id == f"url:{AMP}"
 
