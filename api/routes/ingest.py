@@ -33,7 +33,7 @@ PARAMS_DOC = (
     "hf `model_ids`, or `search`, `task`, `library`, `max`; "
     "url `urls`, `crawl`, `limit`, `depth`; web `query`, `max`, `extract`; "
     "files `paths`, `root`, `prune` (paths on the server, below its MLKB_FILES_ROOT; unset, the "
-    "server ingests no files). Other fields are a 400."
+    "server ingests no files). Other fields, or values of the wrong type, are a 422."
 )
 PARAMS_EXAMPLES = {
     "arxiv search": {"value": {"query": "drift detection", "max": 10}},
