@@ -13,7 +13,7 @@ import glob
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from ingest._text import (
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport, Skipped
 from mlkb.errors import InputError
-from mlkb.schema import Kind
+from mlkb.schema import Document, Kind
 from mlkb.settings import Settings
 
 NAME = "files"
@@ -206,6 +206,28 @@ def prune(kb: Any, params: Params, report: IngestReport) -> None:
         if path is None or not any(path.is_relative_to(f) for f in folders):
             continue
         if not path.is_file() or path.suffix.lower() not in FORMATS:
+            kb.delete(doc.id)
+            report.pruned.append(doc.id)
+
+
+def noting(items: Iterable[Item], ids_by_url: dict[str, str]) -> Iterator[Item]:
+    """``items`` as they are, noting each note's id by its ``file://`` address."""
+    for item in items:
+        if isinstance(item, Document) and item.url:
+            ids_by_url[item.url] = item.id
+        yield item
+
+
+def drop_other_ids(kb: Any, ids_by_url: dict[str, str], report: IngestReport) -> None:
+    """Remove the notes stored under another id for a file this run stored (ids follow
+    ``--root``, so the same file ingested with and without one would be two notes); the
+    id just written stays."""
+    if not ids_by_url:
+        return
+    stored, _ = kb.list_documents(source=[SOURCE], limit=sys.maxsize)
+    for doc in stored:
+        kept = ids_by_url.get(doc.url or "")
+        if kept is not None and kept != doc.id:
             kb.delete(doc.id)
             report.pruned.append(doc.id)
 

@@ -81,9 +81,16 @@ def run(
     spec = SOURCES[source]
     spec.check(parsed, kb.settings)
     report = IngestReport(source=source)
-    store(kb, spec.fetch(parsed, kb.settings, report), report, progress, stop=stop)
-    if isinstance(parsed, files_source.Params) and parsed.prune and not report.stopped:
-        files_source.prune(kb, parsed, report)
+    items = spec.fetch(parsed, kb.settings, report)
+    if not isinstance(parsed, files_source.Params):
+        store(kb, items, report, progress, stop=stop)
+        return report
+    ids_by_url: dict[str, str] = {}
+    store(kb, files_source.noting(items, ids_by_url), report, progress, stop=stop)
+    if not report.stopped:  # a stopped run noted files it fetched ahead and never stored
+        files_source.drop_other_ids(kb, ids_by_url, report)
+        if parsed.prune:
+            files_source.prune(kb, parsed, report)
     return report
 
 

@@ -32,7 +32,8 @@ class IngestReport(BaseModel):
     skipped: list[Failure] = Field(default_factory=list)
     """Items with nothing to ingest (binary content, no text); they fail nothing."""
     pruned: list[str] = Field(default_factory=list)
-    """Ids of stored items removed because their source is gone (files ``--prune``)."""
+    """Ids of stored items removed because their source is gone (files ``--prune``), or
+    because this run stored the same file under another id (another ``--root``)."""
     chunks: int = 0
     """Chunks written (unchanged documents write none)."""
     seconds: float = 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,25 @@ def test_globs_root_and_rerun(kb: KnowledgeBase, notes: Path) -> None:
     again = run(kb, "files", params)
     assert (again.unchanged, again.new, again.chunks) == (2, 0, 0)
     assert kb.store.count() == points
+
+
+def test_one_file_is_one_note_whatever_root_named_it(kb: KnowledgeBase, notes: Path) -> None:
+    """Ids follow --root, so the same file under another root would be a second note; the
+    id just written stays, the other is removed and listed."""
+    warmup = str(notes / "training" / "warmup.md")
+    assert run(kb, "files", {"paths": [warmup], "root": str(notes)}).new == 1
+    moved = run(kb, "files", {"paths": [warmup], "root": str(notes / "training")})
+    assert moved.new == 1 and moved.pruned == ["file:training/warmup.md"]
+    docs, total = kb.list_documents(source=["file"])
+    assert total == 1 and docs[0].id == "file:warmup.md"
+    again = run(kb, "files", {"paths": [warmup], "root": str(notes / "training")})
+    assert (again.unchanged, again.pruned) == (1, [])
+    # A stopped run removes nothing: it may have fetched files it never stored.
+    halted = threading.Event()
+    halted.set()
+    stopped = run(kb, "files", {"paths": [warmup], "root": str(notes)}, stop=halted)
+    assert stopped.stopped and stopped.pruned == []
+    assert [d.id for d in kb.list_documents(source=["file"])[0]] == ["file:warmup.md"]
 
 
 def test_an_edit_replaces_the_chunks(kb: KnowledgeBase, notes: Path) -> None:
