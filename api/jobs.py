@@ -42,6 +42,9 @@ class Job:
     job_id: str
     source: str
     params: dict[str, Any]
+    """What the caller sent: shown in listings."""
+    run_params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """What the job runs with (the server may complete them, e.g. with its own paths)."""
     status: str = "queued"
     created: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.UTC))
     started: dt.datetime | None = None
@@ -54,6 +57,7 @@ class Job:
         """A copy safe to serialise while the job runs."""
         data = dataclasses.asdict(self)
         data["progress"] = dict(self.progress)
+        del data["run_params"]
         return data
 
 
@@ -70,9 +74,18 @@ class JobRunner:
         self._stop_current = threading.Event()  # one job runs at a time
         self._thread: threading.Thread | None = None
 
-    def submit(self, source: str, params: dict[str, Any]) -> Job:
-        """Queue a job and return it (status ``queued``)."""
-        job = Job(job_id=uuid.uuid4().hex, source=source, params=dict(params))
+    def submit(
+        self, source: str, params: dict[str, Any], *, given: dict[str, Any] | None = None
+    ) -> Job:
+        """Queue a job that runs with ``params`` and return it (status ``queued``); its
+        listing shows ``given``, the parameters as the caller sent them, when they differ
+        (a files job runs on server paths its caller need not see)."""
+        job = Job(
+            job_id=uuid.uuid4().hex,
+            source=source,
+            params=dict(params if given is None else given),
+            run_params=dict(params),
+        )
         with self._lock:
             self._jobs[job.job_id] = job
             self._trim()
@@ -144,7 +157,7 @@ class JobRunner:
                 job.progress = _progress_dict(args, kwargs)
 
         try:
-            report = self._run(job.source, job.params, progress, self._stop_current)
+            report = self._run(job.source, job.run_params, progress, self._stop_current)
         except MlkbError as exc:
             outcome: dict[str, Any] = {
                 "status": "failed",

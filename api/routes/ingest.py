@@ -71,7 +71,7 @@ def start_ingest(
     `GET /v1/ingest/jobs/{job_id}` (also in the `Location` header) for its status and
     report."""
     checked = precheck(source.value, params or {}, settings)
-    job = jobs.submit(source.value, checked)
+    job = jobs.submit(source.value, checked, given=params or {})
     response.headers["Location"] = f"/v1/ingest/jobs/{job.job_id}"
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
