@@ -21,8 +21,8 @@ from api.schemas import AddOut, RecipeIn, RecipeOut, SearchOut
 from mlkb import __version__
 from mlkb.errors import MlkbError
 from mlkb.schema import Area, Kind, Recipe, SearchMode, SearchRequest
+from mlkb.search import item_filters
 from mlkb.settings import Settings
-from mlkb.store.base import Filters
 
 INSTRUCTIONS = """\
 mlkb is a knowledge base of ML engineering know-how: curated recipes (a problem, its
@@ -157,12 +157,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         recipe. Returns hits in the same shape as mlkb_find.
         """
         read_allowed(ctx)
-        filters = Filters(
-            kind=[x.value for x in kind or []],
-            area=[a.value for a in area or []],
-            tags=list(tag or []),
-            source=list(source or []),
-        )
+        filters = item_filters(kind or [], area or [], source or [], tag or [])
         return SearchOut.of(call(lambda: get_kb().similar(id, k=k, filters=filters)))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))

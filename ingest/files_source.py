@@ -200,14 +200,19 @@ def prune(kb: Any, params: Params, report: IngestReport) -> None:
     folders = [p.resolve() for p in named if p.is_dir()]  # not files, not glob patterns
     if not folders:
         return
-    stored, _ = kb.list_documents(source=[SOURCE], limit=sys.maxsize)
-    for doc in stored:
+    for doc in stored_notes(kb):
         path = _path_of(doc.url)
         if path is None or not any(path.is_relative_to(f) for f in folders):
             continue
         if not path.is_file() or path.suffix.lower() not in FORMATS:
             kb.delete(doc.id)
             report.pruned.append(doc.id)
+
+
+def stored_notes(kb: Any) -> list[Any]:
+    """Every stored note (its head: id and ``file://`` address)."""
+    stored, _ = kb.list_documents(source=[SOURCE], limit=sys.maxsize)
+    return list(stored)
 
 
 def noting(items: Iterable[Item], ids_by_url: dict[str, str]) -> Iterator[Item]:
@@ -224,8 +229,7 @@ def drop_other_ids(kb: Any, ids_by_url: dict[str, str], report: IngestReport) ->
     id just written stays."""
     if not ids_by_url:
         return
-    stored, _ = kb.list_documents(source=[SOURCE], limit=sys.maxsize)
-    for doc in stored:
+    for doc in stored_notes(kb):
         kept = ids_by_url.get(doc.url or "")
         if kept is not None and kept != doc.id:
             kb.delete(doc.id)

@@ -14,6 +14,7 @@ from ingest import arxiv_source, files_source, hf_source, url_source, web_source
 from ingest.pipeline import Item, store
 from ingest.report import IngestReport, Progress
 from mlkb.errors import InputError
+from mlkb.problems import problems
 from mlkb.settings import Settings
 
 
@@ -54,11 +55,9 @@ def parse_params(source: str, params: Mapping[str, Any]) -> BaseModel:
     try:
         return spec.params.model_validate(dict(params))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        where = f"{field}: " if field else ""
-        raise InputError(f"ingest {source}: {where}{msg}") from None
+        first = problems(exc.errors(), unknown_field="is not an option of this source", whole="")[0]
+        where = f"{first['loc']}: " if first["loc"] else ""
+        raise InputError(f"ingest {source}: {where}{first['msg']}") from None
 
 
 def run(

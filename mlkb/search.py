@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from mlkb.errors import InvalidQuery
 from mlkb.records import HIT_FIELDS, hit_from_payload
-from mlkb.schema import Hit, SearchMode, SearchRequest, SearchResult
+from mlkb.schema import Area, Hit, Kind, SearchMode, SearchRequest, SearchResult
 from mlkb.store.base import Filters, QueryPlan, Store, StoredPoint
 
 if TYPE_CHECKING:  # numpy and the Qdrant engine load only where a search runs locally, so a
@@ -63,6 +64,18 @@ def search_request(**fields: Any) -> SearchRequest:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "request"
         raise InvalidQuery(f"the search {where} is not valid: {err['msg']}") from None
+
+
+def item_filters(
+    kind: Sequence[Kind] = (),
+    area: Sequence[Area] = (),
+    source: Sequence[str] = (),
+    tag: Sequence[str] = (),
+) -> Filters:
+    """Store filters from the filter values a caller names (similar items: REST, MCP)."""
+    return Filters(
+        kind=[k.value for k in kind], area=[a.value for a in area], source=source, tags=tag
+    )
 
 
 def filters_for(request: SearchRequest) -> Filters:

@@ -11,7 +11,7 @@ from api.body import JsonBodyRoute
 from api.deps import KBDep, ReadAccess
 from api.schemas import ErrorOut, SearchIn, SearchOptions, SearchOut, SearchParams
 from mlkb.schema import Area, Kind, SearchRequest
-from mlkb.store.base import Filters
+from mlkb.search import item_filters
 
 router = APIRouter(
     prefix="/v1", tags=["search"], dependencies=[ReadAccess], route_class=JsonBodyRoute
@@ -68,10 +68,5 @@ def similar(
     tag: TagQ = [],  # noqa: B006
 ) -> Response:
     """Items most like a stored recipe or document, the item itself excluded."""
-    filters = Filters(
-        kind=[x.value for x in kind],
-        area=[a.value for a in area],
-        source=list(source),
-        tags=list(tag),
-    )
+    filters = item_filters(kind, area, source, tag)
     return _json(SearchOut.of(kb.similar(item_id, k=k, filters=filters)))
