@@ -88,8 +88,6 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-# pydantic names the member of a union that failed (``str``, ``constrained-str``,
-# ``function-after[...]``) as if it were a field; clients need only the field's path.
 _SCOPES = ("body", "query", "path", "header")
 
 
