@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -85,6 +86,17 @@ def open_kb(
         yield kb
     finally:
         kb.close(exiting=process_ends_with_command)
+
+
+def refuse_to_overwrite(path: Path, force: bool, example: str) -> None:
+    """A file the command would write over is kept unless the user said ``--force``: it is
+    often yesterday's backup."""
+    from mlkb.errors import InputError
+
+    if path.is_dir():
+        raise InputError(f"'{path}' is a folder; name a file in it, e.g. {path / example}")
+    if path.exists() and not force:
+        raise InputError(f"{path} exists; name another file, or pass --force to replace it")
 
 
 def print_json(data: Any) -> None:

@@ -62,17 +62,19 @@ def export(
     vectors: Annotated[
         bool, typer.Option(help="Carry dense vectors (bigger, faster import).")
     ] = False,
+    force: Annotated[bool, typer.Option(help="Replace the file if it exists.")] = False,
 ) -> None:
-    """Write every recipe, document and chunk to a JSON Lines file.
+    """Write every recipe, document and chunk to a JSON Lines file; an existing file is
+    kept unless --force.
 
     Example: mlkb export backup.jsonl
     """
-    from mlkb.errors import InputError
+    from mlkb.cli._common import refuse_to_overwrite
     from mlkb.transfer import export_store
 
     target = Path(path)
-    if path != "-" and target.is_dir():
-        raise InputError(f"'{path}' is a folder; name a file, e.g. {target / 'backup.jsonl'}")
+    if path != "-":
+        refuse_to_overwrite(target, force, "backup.jsonl")
     with open_kb(local_only=True) as kb:
         if path == "-":
             count = export_store(kb, sys.stdout, vectors=vectors)

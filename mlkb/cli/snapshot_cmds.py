@@ -17,16 +17,19 @@ snapshot_app = typer.Typer(
 def create(
     path: Annotated[Path, typer.Argument(help="The snapshot file to write (.tar.gz).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace the file if it exists.")] = False,
 ) -> None:
-    """Write a consistent copy of the embedded store (needs no running `mlkb serve`).
+    """Write a consistent copy of the embedded store (needs no running `mlkb serve`); an
+    existing file is kept unless --force.
 
     Example: mlkb snapshot create backups/mlkb-$(date +%F).tar.gz
     """
     from dataclasses import asdict
 
-    from mlkb.cli._common import console, print_json, settings
+    from mlkb.cli._common import console, print_json, refuse_to_overwrite, settings
     from mlkb.snapshot import create_snapshot
 
+    refuse_to_overwrite(path, force, "mlkb-backup.tar.gz")
     info = create_snapshot(settings(), path)
     if as_json:
         print_json(asdict(info))

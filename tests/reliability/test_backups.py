@@ -69,6 +69,13 @@ def test_export_import_round_trip_keeps_everything(
     assert len(filled) > 250
     args = ["export", str(tmp_path / "all.jsonl")] + (["--vectors"] if carry_vectors else [])
     assert cli(*args).code == 0
+    before = (tmp_path / "all.jsonl").read_bytes()
+    refused = cli(*args)
+    assert refused.code == 1 and "all.jsonl exists" in " ".join(refused.err.split())
+    assert (tmp_path / "all.jsonl").read_bytes() == before
+    (tmp_path / "all.jsonl").write_text("stale\n")
+    assert cli(*args, "--force").code == 0
+    assert (tmp_path / "all.jsonl").read_bytes() == before
     other = tmp_path / "other-home"
     monkeypatch.setenv("MLKB_HOME", str(other))
     monkeypatch.setenv("MLKB_SEED_ON_FIRST_USE", "false")
@@ -115,6 +122,10 @@ def test_snapshot_round_trip_and_overwrite_guard(
         names = tar.getnames()
     assert names[0] == "mlkb-snapshot.json" and "store/shard" in names
     assert not any(n.endswith(".mlkb.lock") for n in names)
+    kept = snap.read_bytes()
+    again = cli("snapshot", "create", str(snap))  # yesterday's backup is not written over
+    assert again.code == 1 and "--force" in " ".join(again.err.split())
+    assert snap.read_bytes() == kept
 
     # the store changes after the snapshot
     assert cli("rm", "my-own-fix").code == 0
