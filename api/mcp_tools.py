@@ -20,7 +20,7 @@ from api.auth import check_read, check_write, header_key
 from api.schemas import AddOut, RecipeIn, RecipeOut, SearchOut
 from mlkb import __version__
 from mlkb.errors import MlkbError
-from mlkb.schema import Area, Kind, Recipe, SearchMode, SearchRequest
+from mlkb.schema import MAX_OFFSET, Area, Kind, Recipe, SearchMode, SearchRequest
 from mlkb.search import item_filters
 from mlkb.settings import Settings
 
@@ -113,6 +113,10 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
             SearchMode,
             Field(description="hybrid (default), dense (meaning only) or sparse (exact words)."),
         ] = SearchMode.hybrid,
+        offset: Annotated[
+            int,
+            Field(ge=0, le=MAX_OFFSET, description="Hits to skip: a last answer's next_offset."),
+        ] = 0,
     ) -> SearchOut:
         """Search mlkb for recipes and literature about an ML engineering problem.
 
@@ -121,7 +125,8 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         Returns hits best first, each with id, kind (recipe or a document kind), title,
         score, area or source, a snippet and, for documents, the chunk's section. Pass a
         hit's id to mlkb_get for the full recipe or document, or to mlkb_similar for more
-        like it. Use kind=["recipe"] for proven solutions only.
+        like it. Use kind=["recipe"] for proven solutions only. When next_offset is set,
+        calling again with offset=next_offset gives the next hits.
         """
         read_allowed(ctx)
         request = SearchRequest(
@@ -132,6 +137,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
             tag=tag or [],
             source=source or [],
             mode=mode,
+            offset=offset,
         )
         return SearchOut.of(call(lambda: get_kb().search(request)))
 

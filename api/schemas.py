@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from mlkb.schema import (
+    MAX_OFFSET,
     SLUG_RE,
     AddResult,
     AddStatus,
@@ -71,6 +72,12 @@ class SearchOptions(_In):
     """What a search takes besides the query, in a JSON body or as query parameters."""
 
     k: int = Field(default=10, ge=1, le=100, description="Number of hits.")
+    offset: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_OFFSET,
+        description="Hits to skip: the next page starts at the last answer's next_offset.",
+    )
     kind: list[Kind] = Field(default_factory=list, description="Only these kinds.")
     area: list[Area] = Field(default_factory=list, description="Only recipes in these areas.")
     source: list[str] = Field(default_factory=list, description="Only these sources.")
@@ -131,12 +138,20 @@ class SearchOut(BaseModel):
     query: str
     hits: list[HitOut]
     took_ms: float = 0.0
+    offset: int = Field(default=0, description="Hits skipped: the first hit's rank is offset + 1.")
+    next_offset: int | None = Field(
+        default=None, description="Send it as `offset` for the next page; null when none follows."
+    )
 
     @classmethod
     def of(cls, result: SearchResult) -> SearchOut:
         """From the core's search result."""
         return cls(
-            query=result.query, hits=[HitOut.of(h) for h in result.hits], took_ms=result.took_ms
+            query=result.query,
+            hits=[HitOut.of(h) for h in result.hits],
+            took_ms=result.took_ms,
+            offset=result.offset,
+            next_offset=result.next_offset,
         )
 
 

@@ -29,6 +29,8 @@ from mlkb.vocab import SearchMode as SearchMode
 from mlkb.vocab import normalize_tags
 
 SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$"
+MAX_OFFSET = 1000
+"""Deepest page a search serves: past a thousand hits, a narrower query or a filter helps."""
 
 
 def _slug(value: str) -> str:
@@ -165,6 +167,7 @@ class SearchRequest(_Strict):
 
     query: str
     k: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     kind: list[Kind] = Field(default_factory=list)
     area: list[Area] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
@@ -207,6 +210,10 @@ class SearchResult(BaseModel):
     query: str
     hits: list[Hit]
     took_ms: float = 0.0
+    offset: int = 0
+    """Hits skipped before the first of ``hits`` (the rank of the first is offset + 1)."""
+    next_offset: int | None = None
+    """The offset of the next page; None when no hit follows."""
 
 
 class AddStatus(StrEnum):

@@ -106,7 +106,10 @@ def search(
     from mlkb.embed.sparse import bm25_query
 
     sparse = bm25_query(query) if mode is not SearchMode.dense else None
-    fetch = tuning.candidates(request.k)
+    # One hit past the page tells whether another follows. Pages are slices of one ranking
+    # while the candidates fit the prefetch lists (offset + k < 50 with the defaults).
+    depth = request.offset + request.k
+    fetch = tuning.candidates(depth + 1)
     plan = QueryPlan(
         dense=dense,
         sparse=sparse,
@@ -120,9 +123,13 @@ def search(
         payload=(),
     )
     ranked = store.query(plan)
-    hits = best_per_item(store, ranked, request.k, set(_TERM.findall(query.lower())))
+    hits = best_per_item(store, ranked, depth + 1, set(_TERM.findall(query.lower())))
     return SearchResult(
-        query=query, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2)
+        query=query,
+        hits=hits[request.offset : depth],
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        offset=request.offset,
+        next_offset=depth if len(hits) > depth else None,
     )
 
 

@@ -40,6 +40,8 @@ def result_json(result: SearchResult) -> dict[str, Any]:
     return {
         "query": result.query,
         "took_ms": result.took_ms,
+        "offset": result.offset,
+        "next_offset": result.next_offset,
         "hits": [hit_json(h) for h in result.hits],
     }
 
@@ -75,16 +77,20 @@ def missing_filter_values(request: SearchRequest, stats: dict[str, Any]) -> str 
 def print_hits(result: SearchResult, absent: str | None = None) -> None:
     """Ranked hits: title, kind, area or source, score, id and a snippet; with no hits, why
     (``absent``: from ``missing_filter_values``)."""
+    if not result.hits and result.offset:
+        console.print(f"[yellow]No results[/] past the first {result.offset} hits; lower --offset.")
+        return
     if not result.hits:
         console.print(f"[yellow]No results:[/] {escape(absent or 'nothing matched')}.")
         return
     # A grid keeps wrapped lines under their own text, never back at the margin.
-    for rank, hit in enumerate(result.hits, start=1):
+    width = max(3, len(f"{result.offset + len(result.hits)}."))
+    for rank, hit in enumerate(result.hits, start=result.offset + 1):
         style = KIND_STYLE.get(hit.kind.value, "bold")
         where = hit.area or hit.source or ""
         section = f" [dim]§ {escape(' > '.join(hit.section))}[/]" if hit.section else ""
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(width=3, justify="right", no_wrap=True)
+        grid.add_column(width=width, justify="right", no_wrap=True)
         grid.add_column()
         grid.add_row(f"[bold]{rank}.[/]", f"[bold]{escape(hit.title)}[/]")
         grid.add_row(
@@ -95,7 +101,8 @@ def print_hits(result: SearchResult, absent: str | None = None) -> None:
         if hit.snippet:
             grid.add_row("", f"[dim]{escape(hit.snippet)}[/]")
         console.print(grid)
-    console.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms[/]")
+    more = f" · more with --offset {result.next_offset}" if result.next_offset else ""
+    console.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms{more}[/]")
 
 
 def recipe_markdown(recipe: Recipe) -> str:

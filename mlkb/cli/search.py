@@ -23,12 +23,16 @@ def search(
     ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only items with this tag.")] = None,
     k: KOpt = 10,
+    offset: Annotated[
+        int, typer.Option(min=0, max=1000, help="Hits to skip: the next page's start.")
+    ] = 0,
     mode: Annotated[SearchMode, typer.Option(help="hybrid, dense or sparse.")] = SearchMode.hybrid,
     as_json: JsonOpt = False,
 ) -> None:
     """Find recipes and documents about a problem.
 
     Example: mlkb search "drift detection for pricing" --kind recipe -k 5
+    Example: mlkb search "drift detection for pricing" --offset 10  (the next ten hits)
     """
     from mlkb.cli._render import missing_filter_values, print_hits, result_json
     from mlkb.search import search_request
@@ -41,11 +45,13 @@ def search(
         source=source or [],
         tag=tag or [],
         mode=mode,
+        offset=offset,
     )
     with open_kb(to_search=mode is not SearchMode.sparse) as kb:
         result = kb.search(request)
         # An empty answer to a filter no item matches: say which value, and what there is.
-        absent = missing_filter_values(request, kb.stats()) if not result.hits else None
+        empty = not result.hits and not offset
+        absent = missing_filter_values(request, kb.stats()) if empty else None
     if as_json:
         print_json(result_json(result))
     else:

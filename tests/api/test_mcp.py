@@ -35,6 +35,9 @@ async def _agent_session(client: Client) -> dict[str, Any]:
         "mlkb_find", {"query": "drift", "k": 2, "source": ["seed"], "mode": "sparse"}
     )
     out["find_nothing"] = await client.call_tool("mlkb_find", {"query": "drift", "source": ["x"]})
+    out["find_next"] = await client.call_tool(
+        "mlkb_find", {"query": "data drift monitoring", "k": 3, "kind": ["recipe"], "offset": 2}
+    )
     first = found.structured_content["hits"][0]["id"] if found.structured_content else None
     out["get"] = await client.call_tool("mlkb_get", {"id": first})
     out["similar"] = await client.call_tool("mlkb_similar", {"id": first, "k": 2})
@@ -63,6 +66,9 @@ def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
     filtered = out["find_filtered"].structured_content["hits"]
     assert len(filtered) == 2 and all(h["source"] == "seed" for h in filtered)
     assert out["find_nothing"].structured_content["hits"] == []
+    following = out["find_next"].structured_content
+    assert following["offset"] == 2 and following["next_offset"] == 5
+    assert following["hits"][0]["id"] == hits[2]["id"]  # the page starts at the third hit
     assert out["get"].structured_content["type"] == "recipe"
     assert out["get"].structured_content["recipe"]["solution"]
     similar = out["similar"].structured_content["hits"]

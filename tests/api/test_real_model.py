@@ -38,6 +38,11 @@ def test_semantic_search_and_store_on_the_real_model(real_kb: KnowledgeBase) -> 
             },
         ).json()
         assert "real-model-warmup" in [h["id"] for h in hits["hits"]]
+        # the next page goes on where this one ended
+        ten = client.get("/v1/search", params={"q": "drift in pricing", "k": 10}).json()
+        page = client.get("/v1/search", params={"q": "drift in pricing", "k": 5, "offset": 5})
+        assert page.json()["offset"] == 5 and page.json()["next_offset"] == 10
+        assert [h["id"] for h in page.json()["hits"]] == [h["id"] for h in ten["hits"][5:]]
 
     async def agent() -> Any:
         async with Client(build_mcp(lambda: real_kb, settings)) as mcp:

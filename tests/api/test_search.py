@@ -36,6 +36,20 @@ def test_get_and_post_search_agree(ro_client: TestClient) -> None:
     assert [h["id"] for h in got] == [h["id"] for h in posted.json()["hits"]]
 
 
+def test_search_pages_with_offset_and_next_offset(ro_client: TestClient) -> None:
+    whole = ro_client.get("/v1/search", params={"q": "overfitting", "k": 8}).json()
+    first = ro_client.get("/v1/search", params={"q": "overfitting", "k": 4}).json()
+    assert first["offset"] == 0 and first["next_offset"] == 4
+    second = ro_client.post(
+        "/v1/search", json={"query": "overfitting", "k": 4, "offset": first["next_offset"]}
+    ).json()
+    assert second["offset"] == 4 and second["next_offset"] == 8
+    assert [h["id"] for h in first["hits"] + second["hits"]] == [h["id"] for h in whole["hits"]]
+    for bad in (-1, 1001):
+        r = ro_client.get("/v1/search", params={"q": "overfitting", "offset": bad})
+        assert r.status_code == 422 and r.json()["problems"][0]["loc"] == "offset"
+
+
 def test_search_tag_filter(ro_client: TestClient) -> None:
     r = ro_client.get("/v1/search", params={"q": "drift", "tag": "drift", "k": 10})
     hits = r.json()["hits"]

@@ -52,6 +52,18 @@ def test_search_text_output(cli) -> None:  # type: ignore[no-untyped-def]
     assert recipe.id in result.out and "recipe" in result.out and "hits in" in result.out
 
 
+def test_search_pages_through_offset(cli) -> None:  # type: ignore[no-untyped-def]
+    first = json.loads(cli("search", "overfitting", "-k", "3", "--json").out)
+    assert first["next_offset"] == 3
+    page = cli("search", "overfitting", "-k", "3", "--offset", "3")
+    assert page.code == 0 and "more with --offset 6" in page.out
+    assert page.out.lstrip().startswith("4. ")  # ranks go on from the first page
+    assert "\n 1. " not in page.out
+    past = cli("search", "overfitting", "--kind", "recipe", "--offset", "1000")
+    assert past.code == 0 and "past the first 1000 hits; lower --offset" in past.out
+    assert cli("search", "overfitting", "--offset", "1001").code == 2
+
+
 def test_show_and_similar(cli) -> None:  # type: ignore[no-untyped-def]
     recipe = drift_recipe()
     shown = cli("show", recipe.id)
@@ -351,7 +363,7 @@ def test_hits_wrap_under_their_own_text(cli, monkeypatch: pytest.MonkeyPatch) ->
     starts at the margin."""
     monkeypatch.setenv("COLUMNS", "60")
     lines = cli("search", "drift detection for pricing", "-k", "5").out.splitlines()
-    assert lines[-1].endswith(" ms") and max(len(line) for line in lines) <= 60
+    assert " ms" in lines[-1] and max(len(line) for line in lines) <= 60
     ranks = [line for line in lines[:-1] if not line.startswith("    ")]
     assert [line.split(".")[0].strip() for line in ranks] == ["1", "2", "3", "4", "5"]
     assert len(lines) > 5 * 3  # each hit is a title, its id and kind, and a snippet

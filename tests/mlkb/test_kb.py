@@ -16,7 +16,7 @@ from mlkb import (
 )
 from mlkb.embed.fake import FakeEmbedder
 from mlkb.embed.sparse import bm25_query
-from mlkb.schema import AddStatus, DocumentView, Kind, Recipe, normalize_text
+from mlkb.schema import AddStatus, Area, DocumentView, Kind, Recipe, normalize_text
 from mlkb.seeds import shipped_recipes
 from mlkb.store.base import QueryPlan
 from tests.mlkb.helpers import make_document, make_recipe
@@ -32,6 +32,23 @@ def test_search_finds_a_seeded_recipe_by_its_title(fake_kb: KnowledgeBase) -> No
     hit = next(h for h in hits[:3] if h.id == recipe.id)
     assert hit.kind is Kind.recipe and hit.area == recipe.area.value
     assert hit.snippet
+
+
+def test_search_pages_are_slices_of_one_ranking(fake_kb: KnowledgeBase) -> None:
+    query = "drift in production features"
+    whole = fake_kb.search(SearchRequest(query=query, k=12))
+    first = fake_kb.search(SearchRequest(query=query, k=6))
+    second = fake_kb.search(SearchRequest(query=query, k=6, offset=first.next_offset or 0))
+    assert first.next_offset == 6 and second.offset == 6 and second.next_offset == 12
+    assert [h.id for h in first.hits + second.hits] == [h.id for h in whole.hits]
+    # the last page says no other follows; past the end, no hits
+    recipes = SearchRequest(query=query, area=[Area.monitoring], k=100)
+    total = len(fake_kb.search(recipes).hits)
+    assert 10 < total == sum(r.area is Area.monitoring for r in shipped_recipes())
+    last = fake_kb.search(recipes.model_copy(update={"offset": total - 3, "k": 5}))
+    assert len(last.hits) == 3 and last.next_offset is None
+    beyond = fake_kb.search(recipes.model_copy(update={"offset": total}))
+    assert beyond.hits == [] and beyond.next_offset is None and beyond.offset == total
 
 
 def test_add_recipe_is_idempotent_and_versions_changes(empty_kb: KnowledgeBase) -> None:
