@@ -35,6 +35,19 @@ PARAMS_DOC = (
     "files `paths`, `root`, `prune` (paths on the server, below its MLKB_FILES_ROOT; unset, the "
     "server ingests no files). Other fields, or values of the wrong type, are a 422."
 )
+def _params_schemas() -> dict[str, Any]:
+    """Each source's parameters as JSON Schema, for the API docs; the route checks them
+    against the source named in the path."""
+    import ingest as wing
+
+    schemas = []
+    for name, spec in wing.SOURCES.items():
+        schema = spec.params.model_json_schema()
+        schema["properties"].pop("within", None)  # the server sets it (MLKB_FILES_ROOT)
+        schemas.append({**schema, "title": f"{name} parameters"})
+    return {"anyOf": [*schemas, {"type": "null"}]}
+
+
 PARAMS_EXAMPLES = {
     "arxiv search": {"value": {"query": "drift detection", "max": 10}},
     "arxiv ids": {"value": {"ids": ["1706.03762"]}},
@@ -64,7 +77,12 @@ def start_ingest(
     response: Response,
     source: Annotated[IngestSource, Path(description="arxiv, hf, url, web or files.")],
     params: Annotated[
-        dict[str, Any] | None, Body(description=PARAMS_DOC, openapi_examples=PARAMS_EXAMPLES)
+        dict[str, Any] | None,
+        Body(
+            description=PARAMS_DOC,
+            openapi_examples=PARAMS_EXAMPLES,
+            json_schema_extra=_params_schemas(),
+        ),
     ] = None,
 ) -> JobAccepted:
     """Start an ingest job; it runs in the background, one job at a time. Poll

@@ -131,6 +131,14 @@ def test_documented_params_are_the_real_ones(writer: TestClient) -> None:
     for name, example in examples.items():
         wing.parse_params(name.split()[0], example["value"])  # raises on an unknown field
     assert "max_results" not in json.dumps(body)
+    # each source's fields, typed and bounded; never the one the server sets itself
+    schemas = body["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+    by_title = {s["title"]: s for s in schemas if "title" in s}
+    assert set(by_title) == {f"{name} parameters" for name in wing.SOURCES}
+    for name, spec in wing.SOURCES.items():
+        fields = set(by_title[f"{name} parameters"]["properties"])
+        assert fields == set(spec.params.model_fields) - {"within"}
+    assert by_title["arxiv parameters"]["properties"]["max"]["maximum"] == 2000
     wrong = writer.post("/v1/ingest/arxiv", json={"query": "drift", "max_results": 10})
     assert wrong.status_code == 422 and "max_results" in wrong.json()["detail"]
 

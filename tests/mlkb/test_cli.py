@@ -383,3 +383,17 @@ def test_eval_names_what_a_weak_query_missed(cli, tmp_path: Path) -> None:  # ty
     assert result.code == 0, result.err
     said = " ".join(result.out.split())
     assert "want drift-psi-pricing; got" in said and "; missed a-recipe-nobody-wrote" in said
+
+
+def test_the_collector_pauses_only_for_a_commands_start() -> None:
+    import gc
+    import time
+
+    from mlkb.cli import _collect_garbage_later
+
+    _collect_garbage_later(0.05)
+    assert not gc.isenabled()  # imports and the first search run without full collections
+    deadline = time.monotonic() + 5
+    while not gc.isenabled() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert gc.isenabled()  # a long command (ingest, serve, tui) collects as usual
