@@ -35,6 +35,8 @@ PARAMS_DOC = (
     "files `paths`, `root`, `prune` (paths on the server, below its MLKB_FILES_ROOT; unset, the "
     "server ingests no files). Other fields, or values of the wrong type, are a 422."
 )
+
+
 def _params_schemas() -> dict[str, Any]:
     """Each source's parameters as JSON Schema, for the API docs; the route checks them
     against the source named in the path."""
