@@ -14,17 +14,17 @@ from textual.widgets.option_list import Option
 from mlkb.schema import Hit
 from tui._text import hit_prompt
 
-MOVE = Binding.Group("Move", compact=True)
-
 
 class ResultsList(OptionList):
     """A list of hits; posts ``HitHighlighted`` as the cursor moves and ``HitOpened`` on enter."""
 
+    # The arrows go without saying (the help lists j/k); the footer keeps its 80 columns
+    # for the keys a user could not guess.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", group=MOVE),
-        Binding("down", "cursor_down", "Down", group=MOVE),
-        Binding("k", "cursor_up", "Up", group=MOVE),
-        Binding("j", "cursor_down", "Down", group=MOVE),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
         Binding("enter", "select", "Open"),
     ]
 
