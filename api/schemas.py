@@ -345,6 +345,13 @@ class JobOut(BaseModel):
     error: ErrorOut | None = None
 
 
+class JobList(BaseModel):
+    """The jobs a server ran or queued since it started (the last 100), newest first."""
+
+    items: list[JobOut]
+    total: int
+
+
 class JobAccepted(BaseModel):
     """A job was queued; poll ``GET /v1/ingest/jobs/{job_id}``."""
 

@@ -19,6 +19,7 @@ from api.schemas import (
     ErrorOut,
     IngestSource,
     JobAccepted,
+    JobList,
     JobOut,
     JobStatus,
 )
@@ -96,12 +97,11 @@ def start_ingest(
     return JobAccepted(job_id=job.job_id, status=JobStatus(job.status))
 
 
-@router.get(
-    "/jobs", response_model=list[JobOut], dependencies=[ReadAccess], responses=READ_AUTH_ERRORS
-)
-def list_ingest_jobs(jobs: JobsDep) -> list[JobOut]:
+@router.get("/jobs", response_model=JobList, dependencies=[ReadAccess], responses=READ_AUTH_ERRORS)
+def list_ingest_jobs(jobs: JobsDep) -> JobList:
     """The jobs this server ran or queued since it started (the last 100), newest first."""
-    return [JobOut.model_validate(data) for data in jobs.list()]
+    items = [JobOut.model_validate(data) for data in jobs.list()]
+    return JobList(items=items, total=len(items))
 
 
 @router.get(

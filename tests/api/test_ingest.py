@@ -43,8 +43,10 @@ def test_ingest_files_job(writer: TestClient, tmp_path: Path) -> None:
     assert job["status"] == "done", job
     assert job["report"]["new"] == 2 and job["report"]["chunks"] >= 2
     assert job["report"]["failed"] == [] and job["finished"] >= job["started"]
-    listed = writer.get("/v1/ingest/jobs").json()
-    assert [j["job_id"] for j in listed] == [accepted["job_id"]] and listed[0]["status"] == "done"
+    page = writer.get("/v1/ingest/jobs").json()
+    listed = page["items"]
+    assert page["total"] == 1 and [j["job_id"] for j in listed] == [accepted["job_id"]]
+    assert listed[0]["status"] == "done"
     # shown as sent: the server's own paths (its MLKB_FILES_ROOT) stay on the server
     assert listed[0]["params"] == {"paths": ["notes"], "root": str(tmp_path)}
 

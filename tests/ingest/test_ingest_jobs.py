@@ -127,7 +127,7 @@ def test_cancel_a_queued_job_before_it_runs(
     time.sleep(0.2)  # the runner has moved past the cancelled job by now
     assert writer.get(f"/v1/ingest/jobs/{queued}").json()["status"] == "cancelled"
     assert _scrapes(service) == 2  # the cancelled job's page was never asked for
-    statuses = {j["job_id"]: j["status"] for j in writer.get("/v1/ingest/jobs").json()}
+    statuses = {j["job_id"]: j["status"] for j in writer.get("/v1/ingest/jobs").json()["items"]}
     assert statuses == {first: "done", queued: "cancelled"}
 
 
