@@ -48,7 +48,7 @@ def open_knowledge_base(settings: Settings | None = None) -> KnowledgeBaseLike:
 
 
 @contextlib.contextmanager
-def status_from_log(say: Callable[[str], None]) -> Iterator[None]:
+def status_from_log(say: Callable[[str], object]) -> Iterator[None]:
     """Pass mlkb's progress lines (the first run's model export and seeding, about half a
     minute) to ``say`` while the block runs; the CLI prints them to stderr."""
 
@@ -66,6 +66,17 @@ def status_from_log(say: Callable[[str], None]) -> Iterator[None]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def call_if_running(app: Any, callback: Callable[..., Any], *args: Any) -> bool:
+    """Run ``callback`` on the app's thread, from another; False if the app has quit."""
+    if not app.is_running:
+        return False
+    try:
+        app.call_from_thread(callback, *args)
+    except RuntimeError:  # the app's loop is gone
+        return False
+    return True
 
 
 def backend_label(kb: object) -> str:

@@ -6,6 +6,7 @@ Widgets post messages; the app reacts with ``@on`` handlers and runs every call 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -18,7 +19,7 @@ from textual.worker import get_current_worker
 
 from mlkb.errors import InputError, MlkbError, NotFound
 from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
-from tui._kb import KnowledgeBaseLike, backend_label, status_from_log
+from tui._kb import KnowledgeBaseLike, backend_label, call_if_running, status_from_log
 from tui._text import item_markdown, item_url, ready_status, similar_status
 from tui.messages import CopyId, OpenDetail, OpenLink, ShowSimilar
 from tui.screens.browse import BrowseScreen
@@ -41,9 +42,7 @@ class MlkbApp(App[None]):
     """Browse and search an mlkb knowledge base from the terminal."""
 
     TITLE = "mlkb"
-    CSS = """
-    #views { height: 1fr; }
-    """
+    CSS = "#views { height: 1fr; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search"),
         Binding("b", "browse", "Browse"),
@@ -60,7 +59,7 @@ class MlkbApp(App[None]):
         close_on_exit: bool = True,
         show_timings: bool = True,
     ) -> None:
-        """``opener`` returns the knowledge base; it runs in a worker once the app is up, so
+        """``opener`` returns the knowledge base; it runs on a thread once the app is up, so
         a locked store or an unreachable server shows as an error view, not a crash.
         ``show_timings=False`` leaves the milliseconds out of the status line (snapshots)."""
         super().__init__()
@@ -111,23 +110,29 @@ class MlkbApp(App[None]):
             self._kb.close()
 
     # -- opening ------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="open")
     def _open(self) -> None:
+        # A daemon thread, not a worker (the app waits for those): quitting during a first
+        # run's model export or seeding ends at once. Both are safe to cut short (the export
+        # lands by a rename, the seeds in one batch) and the next start does them again.
+        threading.Thread(target=self._opening, name="mlkb-tui-open", daemon=True).start()
+
+    def _opening(self) -> None:
         status = self.query_one(StatusLine)
         try:
-            with status_from_log(lambda line: self.call_from_thread(status.busy, f"{line}…")):
+            with status_from_log(lambda line: call_if_running(self, status.busy, f"{line}…")):
                 kb = self._opener()
         except MlkbError as exc:
-            self.call_from_thread(self._failed, exc)
+            call_if_running(self, self._failed, exc)
             return
         try:
             stats = kb.stats()
         except MlkbError as exc:
-            if self._close_on_exit:
-                kb.close()
-            self.call_from_thread(self._failed, exc)
-            return
-        self.call_from_thread(self._opened, kb, stats)
+            call_if_running(self, self._failed, exc)
+        else:
+            if call_if_running(self, self._opened, kb, stats):
+                return
+        if self._close_on_exit:
+            kb.close()  # stats failed, or the app quit while it opened: nothing will use it
 
     def _opened(self, kb: KnowledgeBaseLike, stats: dict[str, Any]) -> None:
         self._kb, self.stats = kb, stats

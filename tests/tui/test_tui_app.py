@@ -183,6 +183,42 @@ def test_first_run_progress_shows_in_the_status_line(small_kb: KnowledgeBase) ->
     assert logging.getLogger("mlkb").handlers == handlers  # the bridge is gone once open
 
 
+def test_quitting_while_the_store_opens_does_not_wait_for_it(small_kb: KnowledgeBase) -> None:
+    """q during a first run's half minute of model export and seeding ends the app at once;
+    the knowledge base that opens after it is closed, not left holding the store."""
+    import threading
+    import time
+
+    release, closed = threading.Event(), threading.Event()
+
+    class Opened:
+        def stats(self) -> dict[str, object]:
+            return small_kb.stats()
+
+        def close(self) -> None:
+            closed.set()
+
+    def opener() -> Opened:
+        release.wait(30)
+        return Opened()
+
+    async def scenario() -> float:
+        app = MlkbApp(opener, show_timings=False)  # type: ignore[arg-type]
+        async with app.run_test() as pilot:
+            await pilot.pause(0.2)
+            assert not app.ready
+            started = time.monotonic()
+            await pilot.press("q")
+        return time.monotonic() - started
+
+    try:
+        assert asyncio.run(scenario()) < 5  # not the 30 s the opener would take
+        assert not closed.is_set()
+    finally:
+        release.set()
+    assert closed.wait(5)
+
+
 def test_similar_from_the_detail_screen(small_kb: KnowledgeBase) -> None:
     async def scenario() -> None:
         app = app_for(small_kb)
