@@ -12,14 +12,15 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import check_read, check_write, header_key
 from api.schemas import AddOut, RecipeIn, RecipeOut, SearchOut
 from mlkb import __version__
 from mlkb.errors import MlkbError
+from mlkb.problems import problems
 from mlkb.schema import MAX_OFFSET, Area, Kind, Recipe, SearchMode, SearchRequest
 from mlkb.search import item_filters
 from mlkb.settings import Settings
@@ -82,10 +83,30 @@ SourceOpt = Annotated[
 ]
 
 
+class _Server(MCPServer):
+    """The SDK's server, with arguments that fail their schema said in one line per field
+    (``invalid_arguments: k: Input should be less than or equal to 100``), not as
+    pydantic's report with its links."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            found = problems(cause.errors(), unknown_field="is not an argument of this tool")
+            said = "; ".join(f"{p['loc']}: {p['msg']}" for p in found)
+            # from the ValidationError: the SDK then logs the fields' names, not their values
+            raise ToolError(
+                f"invalid_arguments: {said} (the tool's input schema lists them)"
+            ) from cause
+
+
 def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
     """An MCP server whose tools call the knowledge base returned by ``get_kb``."""
     # log_level: the SDK calls logging.basicConfig; keep its root handler quiet.
-    server = MCPServer("mlkb", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    server = _Server("mlkb", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
 
     def read_allowed(ctx: Context) -> None:
         if ctx.headers is not None:

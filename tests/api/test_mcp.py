@@ -54,6 +54,9 @@ async def _agent_session(client: Client) -> dict[str, Any]:
     out["invalid"] = await client.call_tool(
         "mlkb_store_recipe", {"recipe": recipe_body("Not A Slug")}
     )
+    out["bad_args"] = await client.call_tool(
+        "mlkb_find", {"query": "drift", "k": 500, "kind": ["recipes"]}
+    )
     return out
 
 
@@ -85,6 +88,10 @@ def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
     near = out["similar_area"].structured_content["hits"]
     assert near and all(h["area"] == "monitoring" and h["source"] == "seed" for h in near)
     assert out["invalid"].is_error and "id" in out["invalid"].content[0].text
+    bad = out["bad_args"].content[0].text
+    assert out["bad_args"].is_error and bad.startswith("invalid_arguments: ")
+    assert "k: Input should be less than or equal to 100" in bad and "kind.0: " in bad
+    assert "\n" not in bad and "errors.pydantic.dev" not in bad
 
 
 def test_tools_in_process(fake_kb: KnowledgeBase, fake_settings: Settings) -> None:
