@@ -98,9 +98,7 @@ class _Server(MCPServer):
             found = problems(cause.errors(), unknown_field="is not an argument of this tool")
             said = "; ".join(f"{p['loc']}: {p['msg']}" for p in found)
             # from the ValidationError: the SDK then logs the fields' names, not their values
-            raise ToolError(
-                f"invalid_arguments: {said} (the tool's input schema lists them)"
-            ) from cause
+            raise ToolError(f"invalid_arguments: {said}") from cause
 
 
 def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
