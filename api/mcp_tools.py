@@ -8,6 +8,7 @@ caller is the local user who started the process, so no key is asked.
 
 # No ``from __future__ import annotations``: the MCP SDK reads these signatures at runtime.
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -21,8 +22,8 @@ from api.schemas import AddOut, RecipeIn, RecipeOut, SearchOut
 from mlkb import __version__
 from mlkb.errors import MlkbError
 from mlkb.problems import problems
-from mlkb.schema import MAX_OFFSET, Area, Kind, Recipe, SearchMode, SearchRequest
-from mlkb.search import item_filters
+from mlkb.schema import MAX_OFFSET, Area, Kind, Recipe, SearchMode
+from mlkb.search import item_filters, search_request
 from mlkb.settings import Settings
 
 INSTRUCTIONS = """\
@@ -136,6 +137,13 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
             int,
             Field(ge=0, le=MAX_OFFSET, description="Hits to skip: a last answer's next_offset."),
         ] = 0,
+        published_from: Annotated[
+            dt.date | None,
+            Field(description="Only documents published on or after (recipes carry no date)."),
+        ] = None,
+        published_to: Annotated[
+            dt.date | None, Field(description="Only documents published on or before.")
+        ] = None,
     ) -> SearchOut:
         """Search mlkb for recipes and literature about an ML engineering problem.
 
@@ -148,7 +156,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         calling again with offset=next_offset gives the next hits.
         """
         read_allowed(ctx)
-        request = SearchRequest(
+        fields = dict(
             query=query,
             k=k,
             kind=kind or [],
@@ -157,8 +165,11 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
             source=source or [],
             mode=mode,
             offset=offset,
+            published_from=published_from,
+            published_to=published_to,
         )
-        return SearchOut.of(call(lambda: get_kb().search(request)))
+        # built inside call(): a date range that ends before it starts is the caller's error
+        return SearchOut.of(call(lambda: get_kb().search(search_request(**fields))))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     def mlkb_similar(

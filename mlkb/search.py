@@ -63,7 +63,8 @@ def search_request(**fields: Any) -> SearchRequest:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "request"
-        raise InvalidQuery(f"the search {where} is not valid: {err['msg']}") from None
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InvalidQuery(f"the search {where} is not valid: {msg}") from None
 
 
 def item_filters(

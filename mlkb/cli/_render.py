@@ -69,6 +69,10 @@ def missing_filter_values(request: SearchRequest, stats: dict[str, Any]) -> str 
             like = f"closest: {', '.join(near)}" if near else f"{len(have)} others"
             return f"no item has {field} {values} ({like}; `mlkb stats --json` lists them)"
     used = [f"--{field} {value}" for field, wanted in asked.items() for value in wanted]
+    dates = {"--since": request.published_from, "--until": request.published_to}
+    used += [f"{option} {day}" for option, day in dates.items() if day]
+    if any(dates.values()) and len(used) == 1:
+        return f"no document matches {used[0]} (recipes carry no date; papers and pages do)"
     if used:
         return f"no item matches {' '.join(used)} together; drop a filter"
     return "the knowledge base is empty; `mlkb seed` adds the curated recipes"

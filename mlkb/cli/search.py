@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from mlkb.cli._common import open_kb, print_json
 from mlkb.vocab import Area, Kind, SearchMode
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+DATE = ["%Y-%m-%d"]
 KOpt = Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Number of hits.")]
 
 
@@ -22,6 +24,14 @@ def search(
         list[str] | None, typer.Option(help="Only this source (arxiv, hf, url, …).")
     ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only items with this tag.")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=DATE, help="Only documents published on or after (YYYY-MM-DD)."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(formats=DATE, help="Only documents published on or before (YYYY-MM-DD)."),
+    ] = None,
     k: KOpt = 10,
     offset: Annotated[
         int, typer.Option(min=0, max=1000, help="Hits to skip: the next page's start.")
@@ -33,10 +43,14 @@ def search(
 
     Example: mlkb search "drift detection for pricing" --kind recipe -k 5
     Example: mlkb search "drift detection for pricing" --offset 10  (the next ten hits)
+    Example: mlkb search "lora fine-tuning" --kind paper --since 2024-01-01
     """
     from mlkb.cli._render import missing_filter_values, print_hits, result_json
+    from mlkb.errors import InputError
     from mlkb.search import search_request
 
+    if since and until and since > until:
+        raise InputError(f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}; swap them")
     request = search_request(
         query=query,
         k=k,
@@ -46,6 +60,8 @@ def search(
         tag=tag or [],
         mode=mode,
         offset=offset,
+        published_from=since.date() if since else None,
+        published_to=until.date() if until else None,
     )
     with open_kb(to_search=mode is not SearchMode.sparse) as kb:
         result = kb.search(request)

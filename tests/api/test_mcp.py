@@ -54,6 +54,10 @@ async def _agent_session(client: Client) -> dict[str, Any]:
     out["invalid"] = await client.call_tool(
         "mlkb_store_recipe", {"recipe": recipe_body("Not A Slug")}
     )
+    out["dates_swapped"] = await client.call_tool(
+        "mlkb_find",
+        {"query": "drift", "published_from": "2024-05-01", "published_to": "2024-01-01"},
+    )
     out["bad_args"] = await client.call_tool(
         "mlkb_find", {"query": "drift", "k": 500, "kind": ["recipes"]}
     )
@@ -88,6 +92,9 @@ def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
     near = out["similar_area"].structured_content["hits"]
     assert near and all(h["area"] == "monitoring" and h["source"] == "seed" for h in near)
     assert out["invalid"].is_error and "id" in out["invalid"].content[0].text
+    swapped = out["dates_swapped"]
+    assert swapped.is_error and "invalid_query" in swapped.content[0].text
+    assert "swap them" in swapped.content[0].text
     bad = out["bad_args"].content[0].text
     assert out["bad_args"].is_error and bad.startswith("invalid_arguments: ")
     assert "k: Input should be less than or equal to 100" in bad and "kind.0: " in bad

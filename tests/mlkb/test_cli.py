@@ -64,6 +64,33 @@ def test_search_pages_through_offset(cli) -> None:  # type: ignore[no-untyped-de
     assert cli("search", "overfitting", "--offset", "1001").code == 2
 
 
+def test_search_by_publication_date(cli, fake_settings) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from mlkb import KnowledgeBase
+    from mlkb.embed.fake import FakeEmbedder
+    from tests.mlkb.helpers import make_document
+
+    with KnowledgeBase(fake_settings, embedder=FakeEmbedder()) as kb:
+        for year in (2021, 2023, 2025):
+            doc = make_document(f"file:notes/serving-{year}.md", title=f"Serving in {year}")
+            list(kb.add_documents([doc.model_copy(update={"published": dt.datetime(year, 6, 1)})]))
+    found = json.loads(
+        cli("search", "serving guide batching", "--since", "2022-01-01", "--json").out
+    )
+    assert {h["id"] for h in found["hits"]} == {
+        "file:notes/serving-2023.md",
+        "file:notes/serving-2025.md",
+    }
+    window = cli("search", "serving", "--since", "2022-01-01", "--until", "2024-12-31", "--json")
+    assert [h["id"] for h in json.loads(window.out)["hits"]] == ["file:notes/serving-2023.md"]
+    swapped = cli("search", "serving", "--since", "2024-01-01", "--until", "2022-01-01")
+    assert swapped.code == 1 and "--since 2024-01-01 is after --until 2022-01-01" in swapped.err
+    none = cli("search", "serving", "--since", "2030-01-01")
+    assert "no document matches --since 2030-01-01" in " ".join(none.out.split())
+    assert cli("search", "serving", "--since", "June 2024").code == 2
+
+
 def test_show_and_similar(cli) -> None:  # type: ignore[no-untyped-def]
     recipe = drift_recipe()
     shown = cli("show", recipe.id)
