@@ -125,6 +125,7 @@ class HitOut(BaseModel):
     section: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     chunk: int | None = None
+    published: dt.date | None = Field(default=None, description="A document's publication day.")
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:

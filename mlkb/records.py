@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -99,6 +100,7 @@ HIT_FIELDS = (
     "section",
     "tags",
     "position",
+    "published",
     "recipe.problem",
 )
 """The payload fields a hit is made of: searches fetch only these (a recipe's point also
@@ -121,7 +123,13 @@ def hit_from_payload(payload: dict[str, Any], score: float, query_terms: set[str
         section=list(payload.get("section") or []),
         tags=list(payload.get("tags") or []),
         chunk=None if is_recipe else payload.get("position"),
+        published=_day(payload.get("published")),
     )
+
+
+def _day(stamp: str | None) -> dt.date | None:
+    """The day of a stored ISO timestamp."""
+    return dt.datetime.fromisoformat(stamp).date() if stamp else None
 
 
 def recipe_from_payload(payload: dict[str, Any]) -> Recipe:

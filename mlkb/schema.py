@@ -202,6 +202,7 @@ class Hit(BaseModel):
     section: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     chunk: int | None = None
+    published: dt.date | None = None
 
 
 class SearchResult(BaseModel):

@@ -41,6 +41,8 @@ def hit_prompt(hit: Hit) -> Content:
     """One result row: the title, then kind, area or source, score and id (two documents
     may share a title)."""
     where = hit.area or hit.source or ""
+    if hit.published:
+        where += f" · {hit.published.year}"
     meta = Content.assemble(
         kind_badge(hit.kind.value),
         Content.from_markup(

@@ -32,6 +32,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "snippet": hit.snippet,
         "section": hit.section,
         "chunk": hit.chunk,
+        "published": hit.published.isoformat() if hit.published else None,
     }
 
 
@@ -92,6 +93,8 @@ def print_hits(result: SearchResult, absent: str | None = None) -> None:
     for rank, hit in enumerate(result.hits, start=result.offset + 1):
         style = KIND_STYLE.get(hit.kind.value, "bold")
         where = hit.area or hit.source or ""
+        if hit.published:
+            where += f" · {hit.published}"
         section = f" [dim]§ {escape(' > '.join(hit.section))}[/]" if hit.section else ""
         grid = Table.grid(padding=(0, 1))
         grid.add_column(width=width, justify="right", no_wrap=True)

@@ -82,8 +82,11 @@ def test_search_by_publication_date(cli, fake_settings) -> None:  # type: ignore
         "file:notes/serving-2023.md",
         "file:notes/serving-2025.md",
     }
+    assert {h["published"] for h in found["hits"]} == {"2023-06-01", "2025-06-01"}
     window = cli("search", "serving", "--since", "2022-01-01", "--until", "2024-12-31", "--json")
     assert [h["id"] for h in json.loads(window.out)["hits"]] == ["file:notes/serving-2023.md"]
+    shown = cli("search", "serving", "--since", "2024-01-01").out
+    assert "file · 2025-06-01" in shown  # the day shows beside the source
     swapped = cli("search", "serving", "--since", "2024-01-01", "--until", "2022-01-01")
     assert swapped.code == 1 and "--since 2024-01-01 is after --until 2022-01-01" in swapped.err
     none = cli("search", "serving", "--since", "2030-01-01")

@@ -426,3 +426,15 @@ def test_cli_has_tui_without_importing_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "'tui'" in out.stdout
+
+
+def test_a_dated_hit_shows_its_year() -> None:
+    import datetime as dt
+
+    from mlkb.schema import Hit, Kind
+    from tui._text import hit_prompt
+
+    hit = Hit(id="arxiv:2106.09685", kind=Kind.paper, title="LoRA", score=0.5, source="arxiv")
+    assert "2021" not in hit_prompt(hit).plain
+    dated = hit.model_copy(update={"published": dt.date(2021, 6, 17)})
+    assert "arxiv · 2021 · " in hit_prompt(dated).plain
