@@ -96,6 +96,8 @@ def print_hits(result: SearchResult, absent: str | None = None) -> None:
         if hit.published:
             where += f" · {hit.published}"
         section = f" [dim]§ {escape(' > '.join(hit.section))}[/]" if hit.section else ""
+        if hit.chunk is not None:  # `mlkb show <id> --chunk N` prints it in context
+            section += f" [dim]· chunk {hit.chunk}[/]"
         grid = Table.grid(padding=(0, 1))
         grid.add_column(width=width, justify="right", no_wrap=True)
         grid.add_column()
@@ -160,9 +162,11 @@ def recipe_markdown(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
-def document_markdown(doc: DocumentView, *, full: bool = False, limit: int = 0) -> str:
+def document_markdown(
+    doc: DocumentView, *, full: bool = False, limit: int = 0, passage: bool = False
+) -> str:
     """A document's metadata and chunks with their provenance (the first ``limit``
-    chunks; 0: all)."""
+    chunks; 0: all). ``passage``: the chunks are a window of the document, not all."""
     lines = [f"# {doc.title}", "", f"- `{doc.id}` · {doc.kind.value} · source **{doc.source}**"]
     if doc.url:
         lines.append(f"- URL: `{doc.url}`")
@@ -172,7 +176,11 @@ def document_markdown(doc: DocumentView, *, full: bool = False, limit: int = 0) 
         lines.append(f"- Published: {doc.published.date()}")
     if doc.tags:
         lines.append("- Tags: " + ", ".join(doc.tags))
-    lines += ["", f"## Chunks ({len(doc.chunks)})", ""]
+    if passage and doc.chunks:
+        span = f"{doc.chunks[0].position}–{doc.chunks[-1].position}"
+        lines += ["", f"## Passage (chunks {span})", ""]
+    else:
+        lines += ["", f"## Chunks ({len(doc.chunks)})", ""]
     shown = doc.chunks[:limit] if limit else doc.chunks
     for chunk in shown:
         where = " > ".join(chunk.section) or "(top)"
@@ -185,14 +193,16 @@ def document_markdown(doc: DocumentView, *, full: bool = False, limit: int = 0) 
     return "\n".join(lines)
 
 
-def print_item(item: Recipe | DocumentView, *, full: bool = False, limit: int = 0) -> None:
+def print_item(
+    item: Recipe | DocumentView, *, full: bool = False, limit: int = 0, passage: bool = False
+) -> None:
     """A recipe or document rendered as markdown."""
     from rich.markdown import Markdown  # markdown-it costs ~0.1 s; only `show` needs it
 
     if isinstance(item, Recipe):
         text = recipe_markdown(item)
     else:
-        text = document_markdown(item, full=full, limit=limit)
+        text = document_markdown(item, full=full, limit=limit, passage=passage)
     console.print(Markdown(text))
 
 

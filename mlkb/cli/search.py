@@ -82,6 +82,11 @@ def show(
     chunks: Annotated[
         int, typer.Option(min=0, help="Chunks of a document to print (0: all).")
     ] = 20,
+    chunk: Annotated[
+        int | None,
+        typer.Option(min=0, help="Only the passage around this chunk of a document (a hit's)."),
+    ] = None,
+    around: Annotated[int, typer.Option(min=0, max=20, help="Chunks each side of --chunk.")] = 1,
     as_yaml: Annotated[
         bool,
         typer.Option("--yaml", help="A recipe as YAML to edit and add back with --replace."),
@@ -92,17 +97,19 @@ def show(
 
     Example: mlkb show drift-psi-pricing
     Example: mlkb show drift-psi-pricing --yaml > fix.yaml  (edit, then recipe add --replace)
+    Example: mlkb show arxiv:1706.03762 --chunk 12  (what a hit on chunk 12 matched, in context)
     """
     from mlkb.cli._render import item_json, print_item, recipe_yaml
 
     with open_kb() as kb:
-        item = kb.get(item_id)
+        item = kb.get(item_id) if chunk is None else kb.get(item_id, chunk=chunk, around=around)
     if as_yaml:
         sys.stdout.write(recipe_yaml(item))
     elif as_json:
         print_json(item_json(item))
     else:
-        print_item(item, full=full, limit=chunks)
+        passage = chunk is not None  # a few chunks, printed whole
+        print_item(item, full=full or passage, limit=0 if passage else chunks, passage=passage)
 
 
 def similar(

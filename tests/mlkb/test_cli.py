@@ -94,6 +94,31 @@ def test_search_by_publication_date(cli, fake_settings) -> None:  # type: ignore
     assert cli("search", "serving", "--since", "June 2024").code == 2
 
 
+def test_show_prints_the_passage_around_a_hits_chunk(cli, fake_settings) -> None:  # type: ignore[no-untyped-def]
+    from mlkb import KnowledgeBase
+    from mlkb.embed.fake import FakeEmbedder
+    from tests.mlkb.helpers import make_document
+
+    with KnowledgeBase(fake_settings, embedder=FakeEmbedder()) as kb:
+        list(kb.add_documents([make_document()]))
+        view = kb.get("file:notes/guide.md")
+    assert len(view.chunks) >= 3
+    hits = json.loads(
+        cli("search", "cache predictions feature hash", "--kind", "guide", "--json").out
+    )
+    chunk = hits["hits"][0]["chunk"]
+    listed = cli("search", "cache predictions feature hash", "--kind", "guide").out
+    assert f"chunk {chunk}" in " ".join(listed.split())
+    shown = cli("show", "file:notes/guide.md", "--chunk", str(chunk), "--around", "0")
+    assert shown.code == 0 and f"Passage (chunks {chunk}–{chunk})" in shown.out
+    wanted = view.chunks[chunk].text.split()[-3:]  # printed whole, not cut at 400 characters
+    assert " ".join(wanted) in " ".join(shown.out.split())
+    wide = cli("show", "file:notes/guide.md", "--chunk", "1")
+    assert "Passage (chunks 0–2)" in wide.out
+    missing = cli("show", "file:notes/guide.md", "--chunk", "99")
+    assert missing.code == 1 and "has no chunk 99" in missing.err
+
+
 def test_show_and_similar(cli) -> None:  # type: ignore[no-untyped-def]
     recipe = drift_recipe()
     shown = cli("show", recipe.id)
