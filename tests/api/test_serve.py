@@ -76,6 +76,8 @@ def test_cli_goes_through_the_server_with_the_same_output(
         assert added.returncode == 0, added.stderr
         assert "new" in added.stdout and "cli-via-server" in added.stdout
         remote_search = cli(home, "search", "loss spikes warmup", "--json", "-k", "5")
+        page = ("search", "loss spikes warmup", "--json", "-k", "2", "--offset", "2")
+        remote_page = cli(home, *page)
         remote_show = cli(home, "show", "cli-via-server", "--json")
         remote_similar = cli(home, "similar", "cli-via-server", "--json", "-k", "3")
         assert remote_search.returncode == remote_show.returncode == 0, remote_search.stderr
@@ -90,6 +92,7 @@ def test_cli_goes_through_the_server_with_the_same_output(
     assert not (home / "server.json").exists()  # withdrawn at exit
 
     local_search = cli(home, "search", "loss spikes warmup", "--json", "-k", "5")
+    local_page = cli(home, *page)
     local_show = cli(home, "show", "cli-via-server", "--json")
     local_similar = cli(home, "similar", "cli-via-server", "--json", "-k", "3")
     local_docs = cli(home, "docs", "--json")
@@ -99,6 +102,9 @@ def test_cli_goes_through_the_server_with_the_same_output(
         return [(h["id"], h["score"]) for h in json.loads(out)["hits"]]
 
     assert hits(remote_search.stdout) == hits(local_search.stdout)
+    assert hits(remote_page.stdout) == hits(local_page.stdout) == hits(local_search.stdout)[2:4]
+    paged = [json.loads(out.stdout) for out in (remote_page, local_page)]
+    assert [(p["offset"], p["next_offset"]) for p in paged] == [(2, 4), (2, 4)]
     assert hits(remote_similar.stdout) == hits(local_similar.stdout)
     assert json.loads(remote_show.stdout) == json.loads(local_show.stdout)
     assert json.loads(remote_docs.stdout) == json.loads(local_docs.stdout)
