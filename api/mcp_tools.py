@@ -61,6 +61,9 @@ class ItemResult(BaseModel):
     document: DocumentText | None = None
 
 
+OffsetOpt = Annotated[
+    int, Field(ge=0, le=MAX_OFFSET, description="Hits to skip: a last answer's next_offset.")
+]
 KOpt = Annotated[int, Field(ge=1, le=100, description="How many hits to return.")]
 KindOpt = Annotated[
     list[Kind] | None,
@@ -133,10 +136,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
             SearchMode,
             Field(description="hybrid (default), dense (meaning only) or sparse (exact words)."),
         ] = SearchMode.hybrid,
-        offset: Annotated[
-            int,
-            Field(ge=0, le=MAX_OFFSET, description="Hits to skip: a last answer's next_offset."),
-        ] = 0,
+        offset: OffsetOpt = 0,
         published_from: Annotated[
             dt.date | None,
             Field(description="Only documents published on or after (recipes carry no date)."),
@@ -186,6 +186,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         area: AreaOpt = None,
         tag: TagOpt = None,
         source: SourceOpt = None,
+        offset: OffsetOpt = 0,
     ) -> SearchOut:
         """Items most like a stored recipe or document, the item itself excluded.
 
@@ -194,7 +195,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         """
         read_allowed(ctx)
         filters = item_filters(kind or [], area or [], source or [], tag or [])
-        return SearchOut.of(call(lambda: get_kb().similar(id, k=k, filters=filters)))
+        return SearchOut.of(call(lambda: get_kb().similar(id, k=k, filters=filters, offset=offset)))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     def mlkb_get(

@@ -13,7 +13,7 @@ from mlkb._kb_documents import WRITE_BATCH, DocumentWrites
 from mlkb.chunking import ChunkBudget
 from mlkb.embed.base import DenseEmbedder
 from mlkb.embed.factory import make_embedder
-from mlkb.errors import DuplicateId, ModelMismatch, NotFound
+from mlkb.errors import DuplicateId, InputError, ModelMismatch, NotFound
 from mlkb.records import (
     chunk_key,
     document_view,
@@ -24,6 +24,7 @@ from mlkb.records import (
     recipe_payload,
 )
 from mlkb.schema import (
+    MAX_OFFSET,
     AddResult,
     AddStatus,
     DocumentSummary,
@@ -33,7 +34,7 @@ from mlkb.schema import (
     SearchRequest,
     SearchResult,
 )
-from mlkb.search import SearchTuning, search_request, similar_to, validate_query
+from mlkb.search import SearchTuning, page_of, search_request, similar_to, validate_query
 from mlkb.search import search as run_search
 from mlkb.settings import Settings
 from mlkb.store.base import CollectionMeta, Filters, Store, StoredPoint
@@ -249,16 +250,20 @@ class KnowledgeBase(DocumentWrites):
             max_chars=self.settings.max_query_chars,
         )
 
-    def similar(self, item_id: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
-        """Items most like a stored one (a recipe, or a document by its opening chunk)."""
+    def similar(
+        self, item_id: str, k: int = 10, filters: Filters = Filters(), *, offset: int = 0
+    ) -> SearchResult:
+        """Items most like a stored one (a recipe, or a document by its opening chunk);
+        ``offset`` pages through them as a search does."""
         started = time.perf_counter()
+        if not 0 <= offset <= MAX_OFFSET:
+            raise InputError(f"offset {offset} is not within 0-{MAX_OFFSET}")
         key = chunk_key(item_id, 0) if is_document_id(item_id) else recipe_key(item_id)
         found = self.store.retrieve([point_id(key)], vectors=True)
         if not found:
             raise _unknown(item_id)
-        hits = similar_to(self.store, found[0], k, filters)
-        took = round((time.perf_counter() - started) * 1000, 2)
-        return SearchResult(query=f"similar:{item_id}", hits=hits, took_ms=took)
+        hits = similar_to(self.store, found[0], offset + k + 1, filters)
+        return page_of(f"similar:{item_id}", hits, offset, k, started)
 
     def get(
         self, item_id: str, *, chunk: int | None = None, around: int = 0

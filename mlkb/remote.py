@@ -174,8 +174,10 @@ class RemoteKnowledgeBase:
         data = self._call("POST", "/v1/search", payload=request.model_dump(mode="json"))
         return SearchResult.model_validate(data)
 
-    def similar(self, item_id: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
-        params: dict[str, Any] = {"k": k}
+    def similar(
+        self, item_id: str, k: int = 10, filters: Filters = Filters(), *, offset: int = 0
+    ) -> SearchResult:
+        params: dict[str, Any] = {"k": k, "offset": offset}
         if filters.kind:
             params["kind"] = list(filters.kind)
         if filters.area:

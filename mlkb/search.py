@@ -125,11 +125,18 @@ def search(
     )
     ranked = store.query(plan)
     hits = best_per_item(store, ranked, depth + 1, set(_TERM.findall(query.lower())))
+    return page_of(query, hits, request.offset, request.k, started)
+
+
+def page_of(query: str, hits: list[Hit], offset: int, k: int, started: float) -> SearchResult:
+    """The page ``offset:offset + k`` of ``hits``, ranked up to one past it (which tells
+    whether another page follows), timed from ``started``."""
+    depth = offset + k
     return SearchResult(
         query=query,
-        hits=hits[request.offset : depth],
+        hits=hits[offset:depth],
         took_ms=round((time.perf_counter() - started) * 1000, 2),
-        offset=request.offset,
+        offset=offset,
         next_offset=depth if len(hits) > depth else None,
     )
 
@@ -167,7 +174,8 @@ def best_per_item(
 
 
 def similar_to(store: Store, point: StoredPoint, k: int, filters: Filters = Filters()) -> list[Hit]:
-    """Items whose vectors are nearest to a stored point's, the item itself excluded."""
+    """The ``k`` items whose vectors are nearest to a stored point's, the item itself
+    excluded."""
     if point.dense is None:
         return []
     scoped = dataclasses.replace(filters, exclude_item=str(point.payload.get("item_id")))

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.body import JsonBodyRoute
 from api.deps import KBDep, ReadAccess
 from api.schemas import ErrorOut, SearchIn, SearchOptions, SearchOut, SearchParams
-from mlkb.schema import Area, Kind, SearchRequest
+from mlkb.schema import MAX_OFFSET, Area, Kind, SearchRequest
 from mlkb.search import item_filters
 
 router = APIRouter(
@@ -27,6 +27,9 @@ AreaQ = Annotated[list[Area], Query(description="Only recipes in these areas (re
 SourceQ = Annotated[list[str], Query(description="Only these sources (repeatable).")]
 TagQ = Annotated[list[str], Query(description="Only items with one of these tags (repeatable).")]
 KQ = Annotated[int, Query(ge=1, le=100, description="Number of hits.")]
+OffsetQ = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description="Hits to skip: the last answer's next_offset.")
+]
 
 
 def _json(out: SearchOut) -> Response:
@@ -66,7 +69,8 @@ def similar(
     area: AreaQ = [],  # noqa: B006
     source: SourceQ = [],  # noqa: B006
     tag: TagQ = [],  # noqa: B006
+    offset: OffsetQ = 0,
 ) -> Response:
     """Items most like a stored recipe or document, the item itself excluded."""
     filters = item_filters(kind, area, source, tag)
-    return _json(SearchOut.of(kb.similar(item_id, k=k, filters=filters)))
+    return _json(SearchOut.of(kb.similar(item_id, k=k, filters=filters, offset=offset)))

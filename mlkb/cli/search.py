@@ -13,6 +13,9 @@ from mlkb.vocab import Area, Kind, SearchMode
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DATE = ["%Y-%m-%d"]
+OffsetOpt = Annotated[
+    int, typer.Option(min=0, max=1000, help="Hits to skip: the next page's start.")
+]
 KOpt = Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Number of hits.")]
 
 
@@ -33,9 +36,7 @@ def search(
         typer.Option(formats=DATE, help="Only documents published on or before (YYYY-MM-DD)."),
     ] = None,
     k: KOpt = 10,
-    offset: Annotated[
-        int, typer.Option(min=0, max=1000, help="Hits to skip: the next page's start.")
-    ] = 0,
+    offset: OffsetOpt = 0,
     mode: Annotated[SearchMode, typer.Option(help="hybrid, dense or sparse.")] = SearchMode.hybrid,
     as_json: JsonOpt = False,
 ) -> None:
@@ -116,6 +117,7 @@ def similar(
     item_id: Annotated[str, typer.Argument(help="The id of a stored recipe or document.")],
     kind: Annotated[list[Kind] | None, typer.Option(help="Only this kind.")] = None,
     k: KOpt = 10,
+    offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Items most like a stored one.
@@ -126,7 +128,8 @@ def similar(
     from mlkb.store.base import Filters
 
     with open_kb() as kb:
-        result = kb.similar(item_id, k=k, filters=Filters(kind=[x.value for x in kind or []]))
+        only = Filters(kind=[x.value for x in kind or []])
+        result = kb.similar(item_id, k=k, filters=only, offset=offset)
     if as_json:
         print_json(result_json(result))
     else:

@@ -41,6 +41,7 @@ async def _agent_session(client: Client) -> dict[str, Any]:
     first = found.structured_content["hits"][0]["id"] if found.structured_content else None
     out["get"] = await client.call_tool("mlkb_get", {"id": first})
     out["similar"] = await client.call_tool("mlkb_similar", {"id": first, "k": 2})
+    out["similar_next"] = await client.call_tool("mlkb_similar", {"id": first, "k": 1, "offset": 1})
     out["store"] = await client.call_tool(
         "mlkb_store_recipe", {"recipe": recipe_body("mcp-stored")}
     )
@@ -80,6 +81,8 @@ def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
     assert out["get"].structured_content["recipe"]["solution"]
     similar = out["similar"].structured_content["hits"]
     assert len(similar) == 2 and hits[0]["id"] not in [h["id"] for h in similar]
+    after = out["similar_next"].structured_content
+    assert after["offset"] == 1 and [h["id"] for h in after["hits"]] == [similar[1]["id"]]
     if stored:
         assert out["store"].structured_content == {"id": "mcp-stored", "status": "new", "chunks": 0}
         assert out["readback"].structured_content["recipe"]["id"] == "mcp-stored"

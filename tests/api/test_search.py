@@ -66,6 +66,15 @@ def test_similar_excludes_the_item_and_respects_k(ro_client: TestClient) -> None
     assert r.json()["took_ms"] > 0  # measured, as a search's is
 
 
+def test_similar_pages_with_offset(ro_client: TestClient) -> None:
+    whole = ro_client.get("/v1/similar/drift-psi-pricing", params={"k": 6}).json()
+    page = ro_client.get("/v1/similar/drift-psi-pricing", params={"k": 3, "offset": 3}).json()
+    assert (page["offset"], page["next_offset"]) == (3, 6)
+    assert [h["id"] for h in page["hits"]] == [h["id"] for h in whole["hits"][3:]]
+    bad = ro_client.get("/v1/similar/drift-psi-pricing", params={"offset": -1})
+    assert bad.status_code == 422
+
+
 def test_similar_unknown_id_is_404(ro_client: TestClient) -> None:
     r = ro_client.get("/v1/similar/no-such-recipe")
     assert r.status_code == 404

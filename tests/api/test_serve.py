@@ -56,6 +56,10 @@ def test_the_cli_client_passes_windows_and_filters(live_server: tuple[str, Path]
         "drift-psi-pricing", k=5, filters=Filters(tags=["Drift"], source=["seed"])
     )
     assert near.hits and all("drift" in h.tags and h.source == "seed" for h in near.hits)
+    later = remote.similar("drift-psi-pricing", k=2, offset=3)
+    assert later.offset == 3 and [h.id for h in later.hits] == [
+        h.id for h in remote.similar("drift-psi-pricing", k=5).hits[3:]
+    ]
 
 
 def test_cli_goes_through_the_server_with_the_same_output(

@@ -59,6 +59,8 @@ def test_search_pages_through_offset(cli) -> None:  # type: ignore[no-untyped-de
     assert page.code == 0 and "more with --offset 6" in page.out
     assert page.out.lstrip().startswith("4. ")  # ranks go on from the first page
     assert "\n 1. " not in page.out
+    near = cli("similar", "drift-psi-pricing", "-k", "2", "--offset", "2")
+    assert near.code == 0 and near.out.lstrip().startswith("3. ")
     past = cli("search", "overfitting", "--kind", "recipe", "--offset", "1000")
     assert past.code == 0 and "past the first 1000 hits; lower --offset" in past.out
     assert cli("search", "overfitting", "--offset", "1001").code == 2

@@ -6,6 +6,7 @@ import pytest
 
 from mlkb import (
     DuplicateId,
+    InputError,
     InvalidQuery,
     KnowledgeBase,
     ModelMismatch,
@@ -49,6 +50,15 @@ def test_search_pages_are_slices_of_one_ranking(fake_kb: KnowledgeBase) -> None:
     assert len(last.hits) == 3 and last.next_offset is None
     beyond = fake_kb.search(recipes.model_copy(update={"offset": total}))
     assert beyond.hits == [] and beyond.next_offset is None and beyond.offset == total
+
+
+def test_similar_pages_like_search(fake_kb: KnowledgeBase) -> None:
+    whole = fake_kb.similar("drift-psi-pricing", k=6)
+    second = fake_kb.similar("drift-psi-pricing", k=3, offset=3)
+    assert whole.next_offset == 6 and second.offset == 3 and second.next_offset == 6
+    assert [h.id for h in second.hits] == [h.id for h in whole.hits[3:]]
+    with pytest.raises(InputError):
+        fake_kb.similar("drift-psi-pricing", offset=-1)
 
 
 def test_add_recipe_is_idempotent_and_versions_changes(empty_kb: KnowledgeBase) -> None:
