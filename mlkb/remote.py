@@ -171,13 +171,15 @@ class RemoteKnowledgeBase:
     def search(self, request: SearchRequest | str) -> SearchResult:
         if isinstance(request, str):
             request = SearchRequest(query=request)
-        data = self._call("POST", "/v1/search", payload=request.model_dump(mode="json"))
+        # defaults left out: a server from before a field was added still answers
+        body = request.model_dump(mode="json", exclude_defaults=True)
+        data = self._call("POST", "/v1/search", payload=body)
         return SearchResult.model_validate(data)
 
     def similar(
         self, item_id: str, k: int = 10, filters: Filters = Filters(), *, offset: int = 0
     ) -> SearchResult:
-        params: dict[str, Any] = {"k": k, "offset": offset}
+        params: dict[str, Any] = {"k": k, **({"offset": offset} if offset else {})}
         if filters.kind:
             params["kind"] = list(filters.kind)
         if filters.area:

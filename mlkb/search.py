@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from mlkb.errors import InvalidQuery
 from mlkb.records import HIT_FIELDS, hit_from_payload
-from mlkb.schema import Area, Hit, Kind, SearchMode, SearchRequest, SearchResult
+from mlkb.schema import MAX_OFFSET, Area, Hit, Kind, SearchMode, SearchRequest, SearchResult
 from mlkb.store.base import Filters, QueryPlan, Store, StoredPoint
 
 if TYPE_CHECKING:  # numpy and the Qdrant engine load only where a search runs locally, so a
@@ -110,21 +110,24 @@ def search(
     # One hit past the page tells whether another follows. Pages are slices of one ranking
     # while the candidates fit the prefetch lists (offset + k < 50 with the defaults).
     depth = request.offset + request.k
-    fetch = tuning.candidates(depth + 1)
-    plan = QueryPlan(
-        dense=dense,
-        sparse=sparse,
-        limit=fetch,
-        prefetch=max(tuning.prefetch, fetch),
-        filters=filters_for(request),
-        dense_weight=tuning.dense_weight,
-        sparse_weight=tuning.sparse_weight,
-        rrf_k=tuning.rrf_k,
-        fusion=tuning.fusion,
-        payload=(),
-    )
-    ranked = store.query(plan)
-    hits = best_per_item(store, ranked, depth + 1, set(_TERM.findall(query.lower())))
+    filters = filters_for(request)
+
+    def plan(fetch: int) -> QueryPlan:
+        return QueryPlan(
+            dense=dense,
+            sparse=sparse,
+            limit=fetch,
+            prefetch=max(tuning.prefetch, fetch),
+            filters=filters,
+            dense_weight=tuning.dense_weight,
+            sparse_weight=tuning.sparse_weight,
+            rrf_k=tuning.rrf_k,
+            fusion=tuning.fusion,
+            payload=(),
+        )
+
+    terms = set(_TERM.findall(query.lower()))
+    hits = ranked_items(store, plan, depth + 1, tuning.candidates(depth + 1), terms)
     return page_of(query, hits, request.offset, request.k, started)
 
 
@@ -132,13 +135,32 @@ def page_of(query: str, hits: list[Hit], offset: int, k: int, started: float) ->
     """The page ``offset:offset + k`` of ``hits``, ranked up to one past it (which tells
     whether another page follows), timed from ``started``."""
     depth = offset + k
+    more = len(hits) > depth and depth <= MAX_OFFSET  # no page deeper than a search serves
     return SearchResult(
         query=query,
         hits=hits[offset:depth],
         took_ms=round((time.perf_counter() - started) * 1000, 2),
         offset=offset,
-        next_offset=depth if len(hits) > depth else None,
+        next_offset=depth if more else None,
     )
+
+
+MAX_CANDIDATES = 4096
+"""Most candidates one search ranks when it has to ask again (see ``ranked_items``)."""
+
+
+def ranked_items(
+    store: Store, plan: Callable[[int], QueryPlan], want: int, fetch: int, terms: set[str]
+) -> list[Hit]:
+    """Hits for up to ``want`` distinct items, from ``fetch`` candidates first. The chunks
+    of a few long documents can take every candidate and leave the answer short: then it
+    asks again for four times as many, up to ``MAX_CANDIDATES``."""
+    while True:
+        ranked = store.query(plan(fetch))
+        hits = best_per_item(store, ranked, want, terms)
+        if len(hits) >= want or len(ranked) < fetch or fetch >= MAX_CANDIDATES:
+            return hits
+        fetch = min(fetch * 4, MAX_CANDIDATES)
 
 
 def best_per_item(
@@ -179,14 +201,11 @@ def similar_to(store: Store, point: StoredPoint, k: int, filters: Filters = Filt
     if point.dense is None:
         return []
     scoped = dataclasses.replace(filters, exclude_item=str(point.payload.get("item_id")))
-    fetch = SearchTuning().candidates(k)
-    plan = QueryPlan(
-        dense=point.dense,
-        sparse=None,
-        limit=fetch,
-        prefetch=fetch,
-        filters=scoped,
-        payload=(),
-    )
+
+    def plan(fetch: int) -> QueryPlan:
+        return QueryPlan(
+            dense=point.dense, sparse=None, limit=fetch, prefetch=fetch, filters=scoped, payload=()
+        )
+
     terms = set(_TERM.findall(str(point.payload.get("title", "")).lower()))
-    return best_per_item(store, store.query(plan), k, terms)
+    return ranked_items(store, plan, k, SearchTuning().candidates(k), terms)

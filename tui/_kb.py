@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from mlkb.errors import MlkbError, StoreUnavailable
 from mlkb.schema import DocumentView, Recipe, SearchRequest, SearchResult
 from mlkb.settings import Settings
 from mlkb.store.base import Filters
@@ -68,15 +70,58 @@ def status_from_log(say: Callable[[str], object]) -> Iterator[None]:
         logger.setLevel(level)
 
 
+def open_in_background(
+    app: Any,
+    opener: Callable[[], KnowledgeBaseLike],
+    *,
+    opened: Callable[[KnowledgeBaseLike, dict[str, Any]], object],
+    failed: Callable[[MlkbError], object],
+    progress: Callable[[str], object],
+    close_on_exit: bool,
+) -> None:
+    """Open the knowledge base on a thread and hand the app ``opened(kb, stats)`` or
+    ``failed(error)``, and the first run's progress lines, on the app's own thread.
+
+    A daemon thread, not a Textual worker (the app waits for those when it quits):
+    quitting during a first run's model export or seeding ends at once. Both are safe to
+    cut short (the export lands by a rename, the seeds in one batch) and the next start
+    does them again. A knowledge base that opens after the app quit is closed."""
+
+    def run() -> None:
+        try:
+            with status_from_log(lambda line: call_if_running(app, progress, line)):
+                kb = opener()
+        except Exception as exc:  # any error: the app must not wait on "Opening…" for ever
+            call_if_running(app, failed, as_mlkb_error(exc))
+            return
+        try:
+            if call_if_running(app, opened, kb, kb.stats()):
+                return
+        except Exception as exc:
+            call_if_running(app, failed, as_mlkb_error(exc))
+        if close_on_exit:
+            kb.close()  # stats failed, or the app quit while it opened: nothing will use it
+
+    threading.Thread(target=run, name="mlkb-tui-open", daemon=True).start()
+
+
+def as_mlkb_error(exc: Exception) -> MlkbError:
+    """An error the TUI can show in its error view: mlkb's own as it is, the disk's or
+    anything unexpected said in one line."""
+    if isinstance(exc, MlkbError):
+        return exc
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return StoreUnavailable(f"cannot open the knowledge base: {where}{exc.strerror}")
+    return StoreUnavailable(f"cannot open the knowledge base: {type(exc).__name__}: {exc}")
+
+
 def call_if_running(app: Any, callback: Callable[..., Any], *args: Any) -> bool:
-    """Run ``callback`` on the app's thread, from another; False if the app has quit."""
-    if not app.is_running:
-        return False
-    try:
-        app.call_from_thread(callback, *args)
-    except RuntimeError:  # the app's loop is gone
-        return False
-    return True
+    """Have the app run ``callback`` on its thread, from another, without waiting; False
+    if the app has quit (or is quitting) and will not."""
+    from tui.messages import FromThread
+
+    return bool(app.is_running and app.post_message(FromThread(callback, args)))
 
 
 def backend_label(kb: object) -> str:

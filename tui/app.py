@@ -6,7 +6,6 @@ Widgets post messages; the app reacts with ``@on`` handlers and runs every call 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -19,9 +18,9 @@ from textual.worker import get_current_worker
 
 from mlkb.errors import InputError, MlkbError, NotFound
 from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
-from tui._kb import KnowledgeBaseLike, backend_label, call_if_running, status_from_log
+from tui._kb import KnowledgeBaseLike, backend_label, open_in_background
 from tui._text import item_markdown, item_url, ready_status, similar_status
-from tui.messages import CopyId, OpenDetail, OpenLink, ShowSimilar
+from tui.messages import CopyId, FromThread, OpenDetail, OpenLink, ShowSimilar
 from tui.screens.browse import BrowseScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
@@ -111,28 +110,19 @@ class MlkbApp(App[None]):
 
     # -- opening ------------------------------------------------------------------------
     def _open(self) -> None:
-        # A daemon thread, not a worker (the app waits for those): quitting during a first
-        # run's model export or seeding ends at once. Both are safe to cut short (the export
-        # lands by a rename, the seeds in one batch) and the next start does them again.
-        threading.Thread(target=self._opening, name="mlkb-tui-open", daemon=True).start()
-
-    def _opening(self) -> None:
         status = self.query_one(StatusLine)
-        try:
-            with status_from_log(lambda line: call_if_running(self, status.busy, f"{line}…")):
-                kb = self._opener()
-        except MlkbError as exc:
-            call_if_running(self, self._failed, exc)
-            return
-        try:
-            stats = kb.stats()
-        except MlkbError as exc:
-            call_if_running(self, self._failed, exc)
-        else:
-            if call_if_running(self, self._opened, kb, stats):
-                return
-        if self._close_on_exit:
-            kb.close()  # stats failed, or the app quit while it opened: nothing will use it
+        open_in_background(
+            self,
+            self._opener,
+            opened=self._opened,
+            failed=self._failed,
+            progress=lambda line: status.busy(f"{line}…"),
+            close_on_exit=self._close_on_exit,
+        )
+
+    @on(FromThread)
+    def _from_thread(self, message: FromThread) -> None:
+        message.callback(*message.args)
 
     def _opened(self, kb: KnowledgeBaseLike, stats: dict[str, Any]) -> None:
         self._kb, self.stats = kb, stats

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
@@ -37,3 +39,12 @@ class CopyId(Message):
     """Copy this item's id to the clipboard."""
 
     item_id: str
+
+
+@dataclass
+class FromThread(Message):
+    """A call for the app's thread from another, posted without waiting for it: the app
+    may be quitting, and a thread blocked on it would hold up the process's exit."""
+
+    callback: Callable[..., Any]
+    args: tuple[Any, ...]

@@ -24,7 +24,10 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 def _collect_garbage_later(seconds: float = 1.0) -> None:
     """No cycle collection in a command's first second: imports build big heaps, and the
     full collections they trigger took 60-80 ms of a 0.6 s cold ``mlkb search``. A command
-    that runs longer (an ingest, a server, the TUI) gets the collector back after that."""
+    that runs longer (an ingest, a server, the TUI) gets the collector back after that.
+    A process that had turned it off itself keeps it off."""
+    if not gc.isenabled():
+        return
     gc.disable()
     timer = threading.Timer(seconds, gc.enable)
     timer.daemon = True  # the process may end before it fires

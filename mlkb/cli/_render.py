@@ -82,7 +82,7 @@ def missing_filter_values(request: SearchRequest, stats: dict[str, Any]) -> str 
 def print_hits(result: SearchResult, absent: str | None = None) -> None:
     """Ranked hits: title, kind, area or source, score, id and a snippet; with no hits, why
     (``absent``: from ``missing_filter_values``)."""
-    if not result.hits and result.offset:
+    if not result.hits and result.offset and absent is None:
         console.print(f"[yellow]No results[/] past the first {result.offset} hits; lower --offset.")
         return
     if not result.hits:

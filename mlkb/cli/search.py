@@ -67,7 +67,10 @@ def search(
     with open_kb(to_search=mode is not SearchMode.sparse) as kb:
         result = kb.search(request)
         # An empty answer to a filter no item matches: say which value, and what there is.
-        empty = not result.hits and not offset
+        # Past the last page, only when the first page is empty too.
+        empty = not result.hits and (
+            not offset or not kb.search(request.model_copy(update={"offset": 0, "k": 1})).hits
+        )
         absent = missing_filter_values(request, kb.stats()) if empty else None
     if as_json:
         print_json(result_json(result))

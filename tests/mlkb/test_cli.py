@@ -64,6 +64,8 @@ def test_search_pages_through_offset(cli) -> None:  # type: ignore[no-untyped-de
     past = cli("search", "overfitting", "--kind", "recipe", "--offset", "1000")
     assert past.code == 0 and "past the first 1000 hits; lower --offset" in past.out
     assert cli("search", "overfitting", "--offset", "1001").code == 2
+    nothing = cli("search", "overfitting", "--tag", "no-such-tag", "--offset", "10")
+    assert "no item has tag 'no-such-tag'" in " ".join(nothing.out.split())
 
 
 def test_search_by_publication_date(cli, fake_settings) -> None:  # type: ignore[no-untyped-def]

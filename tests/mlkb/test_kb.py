@@ -19,7 +19,7 @@ from mlkb.embed.fake import FakeEmbedder
 from mlkb.embed.sparse import bm25_query
 from mlkb.schema import AddStatus, Area, DocumentView, Kind, Recipe, normalize_text
 from mlkb.seeds import shipped_recipes
-from mlkb.store.base import QueryPlan
+from mlkb.store.base import Filters, QueryPlan
 from tests.mlkb.helpers import make_document, make_recipe
 
 
@@ -50,6 +50,37 @@ def test_search_pages_are_slices_of_one_ranking(fake_kb: KnowledgeBase) -> None:
     assert len(last.hits) == 3 and last.next_offset is None
     beyond = fake_kb.search(recipes.model_copy(update={"offset": total}))
     assert beyond.hits == [] and beyond.next_offset is None and beyond.offset == total
+
+
+def test_a_page_fills_when_chunks_of_two_documents_take_every_candidate(
+    empty_kb: KnowledgeBase,
+) -> None:
+    """Two long documents about zebras (many chunks each) outrank a short one in every
+    candidate the first query ranks; asking again for more finds the third."""
+    long_text = "# Zebras\n\n" + "Zebra stripes and zebra herds, zebra migration. " * 400
+    docs = [
+        make_document("file:notes/a.md", text=long_text, title="Zebras A"),
+        make_document("file:notes/b.md", text=long_text, title="Zebras B"),
+        make_document("file:notes/c.md", text="# Savanna\n\nOne zebra was seen.", title="C"),
+    ]
+    list(empty_kb.add_documents(docs))
+    assert empty_kb.store.count(Filters(doc_id="file:notes/a.md")) > 20
+    request = SearchRequest(query="zebra", k=3, mode="sparse", kind=[Kind.note, Kind.guide])
+    found = empty_kb.search(request)
+    assert len(found.hits) == 3
+    assert found.hits[-1].id == "file:notes/c.md" and found.next_offset is None
+
+
+def test_no_next_page_is_offered_deeper_than_a_search_serves() -> None:
+    import time
+
+    from mlkb.schema import MAX_OFFSET, Hit
+    from mlkb.search import page_of
+
+    hits = [Hit(id=f"r-{i}", kind=Kind.recipe, title="t", score=1.0) for i in range(1200)]
+    assert page_of("q", hits, 980, 10, time.perf_counter()).next_offset == 990
+    last = page_of("q", hits, MAX_OFFSET - 5, 10, time.perf_counter())
+    assert len(last.hits) == 10 and last.next_offset is None  # 1005 would be refused
 
 
 def test_similar_pages_like_search(fake_kb: KnowledgeBase) -> None:
