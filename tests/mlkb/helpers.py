@@ -41,3 +41,10 @@ def make_document(
     }
     data.update(changes)
     return Document.model_validate(data)
+
+
+def drift_recipe() -> Recipe:
+    """The shipped recipe most tests search for."""
+    from mlkb.seeds import shipped_recipes
+
+    return next(r for r in shipped_recipes() if r.id == "drift-psi-pricing")

@@ -9,14 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import run_cli
-
 pytestmark = pytest.mark.usefixtures("fake_settings")
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    return lambda *args: run_cli(capsys, *args)
 
 
 def one_line_error(result, code: int, *fragments: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from textual.pilot import Pilot
+from textual.widgets import ContentSwitcher
 
 from mlkb import KnowledgeBase
 from tui import MlkbApp
+from tui.widgets.results_list import ResultsList
 
 
 def app_for(kb: KnowledgeBase) -> MlkbApp:
@@ -34,3 +36,20 @@ async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
         if quiet >= rounds:
             break
     await pilot.pause()
+
+
+def view(app: MlkbApp) -> str | None:
+    """The view on show: welcome, results, empty or error."""
+    return app.query_one(ContentSwitcher).current
+
+
+def hit_ids(app: MlkbApp) -> list[str]:
+    """The ids of the listed hits, in order."""
+    return [h.id for h in app.query_one(ResultsList).hits]
+
+
+async def search(pilot: Pilot[None], query: str) -> None:
+    """Wait for the store, type ``query`` and let the search finish."""
+    await settle(pilot, rounds=1)
+    await pilot.press(*query)
+    await settle(pilot)
