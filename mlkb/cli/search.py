@@ -128,11 +128,10 @@ def similar(
     Example: mlkb similar drift-psi-pricing -k 5
     """
     from mlkb.cli._render import print_hits, result_json
-    from mlkb.store.base import Filters
+    from mlkb.search import item_filters
 
     with open_kb() as kb:
-        only = Filters(kind=[x.value for x in kind or []])
-        result = kb.similar(item_id, k=k, filters=only, offset=offset)
+        result = kb.similar(item_id, k=k, filters=item_filters(kind or []), offset=offset)
     if as_json:
         print_json(result_json(result))
     else:
