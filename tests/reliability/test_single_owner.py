@@ -12,6 +12,7 @@ import pytest
 from mlkb import KnowledgeBase, Settings
 from mlkb.embed.fake import FakeEmbedder
 from mlkb.errors import StoreLocked
+from mlkb.seeds import shipped_ids
 from tests.reliability import harness as h
 
 HOLDER = """
@@ -58,7 +59,7 @@ def test_second_process_gets_a_clear_error_and_a_killed_owner_leaves_no_stale_lo
     # at once, with the dead owner's pid still written in the lock file
     assert str(holder.pid) in (h.store_folder(home) / ".mlkb.lock").read_text()
     with KnowledgeBase(Settings(home=home, embed_model="fake"), embedder=FakeEmbedder()) as kb:
-        assert kb.stats()["recipes"] == 242
+        assert kb.stats()["recipes"] == len(shipped_ids())
     assert h.run_here(monkeypatch, home, "stats", "--json", cwd=tmp_path) == 0
 
 
@@ -105,7 +106,7 @@ def test_a_process_about_to_exit_leaves_a_read_store_locked_until_it_ends(
             child.stdin.flush()
             assert child.wait(timeout=30) == 0
         with KnowledgeBase(settings, embedder=FakeEmbedder()) as kb:
-            assert kb.stats()["recipes"] == (242 if session == "read" else 241)
+            assert kb.stats()["recipes"] == len(shipped_ids()) - (session != "read")
     finally:
         child.kill()
         _, err = child.communicate(timeout=30)
