@@ -7,7 +7,8 @@ from typing import Any
 from textual.content import Content
 
 from mlkb.cli._render import recipe_markdown
-from mlkb.schema import DocumentView, Hit, Recipe
+from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
+from tui._views import hit_count
 
 EXAMPLES = [
     "drift detection for pricing",
@@ -108,10 +109,22 @@ def ready_status(stats: dict[str, Any], backend: str) -> str:
     return f"{stats.get('recipes', 0)} recipes · {stats.get('documents', 0)} documents · {backend}"
 
 
-def similar_status(count: int, title: str, filters: str) -> str:
+def similar_status(result: SearchResult, title: str, filters: str) -> str:
     """The status line over similar items; the filter bar applies to them too, so an empty
     list says which filters to drop."""
-    status = f"{count} items similar to “{title}”"
+    count = len(result.hits)
+    status = f"{hit_count(count, result.next_offset is not None, 'item')} similar to “{title}”"
     if filters:
         status += f" with {filters}" + ("; drop a filter for more" if not count else "")
     return status + " · escape goes back"
+
+
+def search_status(result: SearchResult, query: str, filters: str, took_ms: float | None) -> str:
+    """The status line over a search's hits: how many (``20+`` while more follow), for
+    what, with which filters, and how long the first page took."""
+    status = f"{hit_count(len(result.hits), result.next_offset is not None)} for “{query}”"
+    if filters:
+        status += f" · {filters}"
+    if took_ms is not None:
+        status += f" · {took_ms:.0f} ms"
+    return status

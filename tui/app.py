@@ -16,15 +16,15 @@ from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Footer
 from textual.worker import get_current_worker
 
-from mlkb.errors import InputError, MlkbError, NotFound
-from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
+from mlkb.errors import InputError, MlkbError
+from mlkb.schema import DocumentView, Hit, Recipe, SearchRequest, SearchResult
 from tui._kb import KnowledgeBaseLike, backend_label, open_in_background
-from tui._text import item_markdown, item_url, ready_status, similar_status
-from tui.messages import CopyId, FromThread, OpenDetail, OpenLink, ShowSimilar
+from tui._text import item_markdown, item_url, ready_status, search_status, similar_status
+from tui._views import ResultView, ViewHistory
+from tui.messages import CopyId, Failed, FromThread, OpenDetail, OpenLink, ShowSimilar
 from tui.screens.browse import BrowseScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
-from tui.widgets.detail_pane import DetailPane
 from tui.widgets.error_view import ErrorView
 from tui.widgets.filter_bar import FilterBar, FilterState
 from tui.widgets.no_results import NoResults
@@ -71,9 +71,7 @@ class MlkbApp(App[None]):
         self._generation = 0
         self._focus_results = False
         self._items: dict[str, Recipe | DocumentView] = {}
-        # Views to go back to: a result, its status line, and the hit the cursor was on.
-        self._search_view: tuple[SearchResult, str, int] | None = None
-        self._similar_stack: list[tuple[SearchResult, str, int]] = []
+        self._views = ViewHistory()  # the lists of hits escape goes back to
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -81,7 +79,7 @@ class MlkbApp(App[None]):
         yield FilterBar(id="filters")
         with ContentSwitcher(initial="welcome", id="views"):
             yield Welcome(id="welcome")
-            yield ResultsView(id="results")
+            yield ResultsView(self.fetch, id="results")
             yield NoResults(id="empty")
             yield ErrorView(id="error")
         yield StatusLine(id="status")
@@ -168,89 +166,100 @@ class MlkbApp(App[None]):
         if not self.ready:
             return
         self._generation += 1
-        self._similar_stack.clear()
+        self._views.new_search(None)
         if not self.query_text:
             self.workers.cancel_group(self, "search")
-            self._search_view = None
             self.query_one(ContentSwitcher).current = "welcome"
             self.query_one(StatusLine).done(self._ready_text())
             return
         self.query_one(StatusLine).busy(f"Searching for “{self.query_text}”…")
-        self._search(self.query_text, self.query_one(FilterBar).state, self._generation)
+        state = self.query_one(FilterBar).state
+        self._search(state.request(self.query_text, RESULTS_K), state.describe(), self._generation)
 
     @work(thread=True, exclusive=True, group="search")
-    def _search(self, query: str, state: FilterState, generation: int) -> None:
+    def _search(self, request: SearchRequest, filters: str, generation: int) -> None:
         worker = get_current_worker()
         start = time.perf_counter()
         try:
-            result = self.kb.search(state.request(query, RESULTS_K))
+            result = self.kb.search(request)
         except MlkbError as exc:
             if not worker.is_cancelled:
                 self.call_from_thread(self._call_failed, exc, generation)
             return
-        took = (time.perf_counter() - start) * 1000
+        took_shown = (time.perf_counter() - start) * 1000 if self.show_timings else None
         if not worker.is_cancelled:
-            self.call_from_thread(self._searched, result, took, state, generation)
+            view = ResultView(
+                result,
+                status_of=lambda r: search_status(r, request.query, filters, took_shown),
+                more=lambda offset: self.kb.search(request.model_copy(update={"offset": offset})),
+            )
+            self.call_from_thread(self._searched, view, filters, generation)
 
-    def _searched(
-        self, result: SearchResult, took: float, state: FilterState, generation: int
-    ) -> None:
+    def _searched(self, view: ResultView, filters: str, generation: int) -> None:
         if generation != self._generation:
             return  # a newer search is on its way
-        noun = "hit" if len(result.hits) == 1 else "hits"
-        status = f"{len(result.hits)} {noun} for “{self.query_text}”"
-        if state.describe():
-            status += f" · {state.describe()}"
-        if self.show_timings:
-            status += f" · {took:.0f} ms"
-        if not result.hits:
-            self._search_view = None
-            self.query_one(NoResults).show(self.query_text, state.describe())
+        if not view.result.hits:
+            self.query_one(NoResults).show(self.query_text, filters)
             self.query_one(ContentSwitcher).current = "empty"
-            self.query_one(StatusLine).done(status)
+            self.query_one(StatusLine).done(view.status)
             return
-        self._search_view = (result, status, 0)
-        self._show_result(*self._search_view)
+        self._views.new_search(view)
+        self._show_view(view)
         if self._focus_results:
             self.query_one(ResultsList).focus()
         self._focus_results = False
 
-    def _show_result(self, result: SearchResult, status: str, at: int = 0) -> None:
+    def _show_view(self, view: ResultView) -> None:
         self.query_one(ContentSwitcher).current = "results"
-        self.query_one(ResultsList).show(result.hits, at)
-        self.query_one(StatusLine).done(status)
+        self.query_one(ResultsList).show(view.result.hits, view.at)
+        self.query_one(StatusLine).done(view.status)
+
+    # -- the next page, fetched when the cursor reaches the last hit ----------------------
+    @on(ResultsList.HitHighlighted)
+    def _more_wanted(self, event: ResultsList.HitHighlighted) -> None:
+        hit, view = event.hit, self._views.current
+        hits = self.query_one(ResultsList).hits
+        if view is None or not view.has_more or view.loading or not hits or hits[-1] != hit:
+            return
+        view.loading = True
+        self.query_one(StatusLine).busy(f"{view.status} · fetching more…")
+        self._load_more(view)
+
+    @work(thread=True, group="more")
+    def _load_more(self, view: ResultView) -> None:
+        page: SearchResult | MlkbError
+        try:
+            page = view.more(view.result.next_offset or 0)
+        except MlkbError as exc:
+            page = exc
+        self.call_from_thread(self._more_arrived, view, page)
+
+    def _more_arrived(self, view: ResultView, page: SearchResult | MlkbError) -> None:
+        view.loading = False
+        shown = view is self._views.current and self.query_one(ContentSwitcher).current == "results"
+        if isinstance(page, MlkbError):
+            if shown:
+                self._call_failed(page)
+            return
+        added = view.extend(page)
+        if shown:
+            self.query_one(ResultsList).extend(added)
+            self.query_one(StatusLine).done(view.status)
 
     def _call_failed(self, exc: MlkbError, generation: int | None = None) -> None:
         if generation is not None and generation != self._generation:
             return
         if generation is not None:  # a failed search: the last one's hits no longer answer
-            self._search_view = None
+            self._views.new_search(None)
             self.query_one(ContentSwitcher).current = "welcome"
         self.query_one(StatusLine).error(exc.message)
         if not isinstance(exc, InputError):
             self.notify(exc.message, title="mlkb", severity="error", timeout=10)
 
-    # -- the detail of the highlighted hit ------------------------------------------------
-    @on(ResultsList.HitHighlighted)
-    def _hit_highlighted(self, event: ResultsList.HitHighlighted) -> None:
-        self._load_detail(event.hit)
-
-    @work(thread=True, exclusive=True, group="detail")
-    def _load_detail(self, hit: Hit) -> None:
-        try:
-            markdown = item_markdown(self.fetch(hit.id), hit)
-        except NotFound as exc:
-            markdown = f"_{exc.message}_"
-        except MlkbError as exc:
-            self.call_from_thread(self._call_failed, exc)
-            return
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show_detail, hit, markdown)
-
-    def _show_detail(self, hit: Hit, markdown: str) -> None:
-        if self.query_one(ResultsList).current == hit:
-            pane = self.query_one("#results-detail", DetailPane)
-            self.run_worker(pane.show_markdown(markdown), group="render", exclusive=True)
+    # -- items ----------------------------------------------------------------------------
+    @on(Failed)
+    def _failed_call(self, message: Failed) -> None:
+        self._call_failed(message.error)
 
     def fetch(self, item_id: str) -> Recipe | DocumentView:
         """The item with this id, cached (call from a worker thread)."""
@@ -293,17 +302,18 @@ class MlkbApp(App[None]):
         except MlkbError as exc:
             self.call_from_thread(self._call_failed, exc)
             return
-        self.call_from_thread(self._show_similar, result, title, state.describe())
+        filters, describe = state.filters(), state.describe()
+        view = ResultView(
+            result,
+            status_of=lambda r: similar_status(r, title, describe),
+            more=lambda offset: self.kb.similar(item_id, RESULTS_K, filters, offset=offset),
+        )
+        self.call_from_thread(self._show_similar, view)
 
-    def _show_similar(self, result: SearchResult, title: str, filters: str) -> None:
-        at = self.query_one(ResultsList).highlighted or 0  # where to come back to
-        if self._similar_stack:
-            self._similar_stack[-1] = (*self._similar_stack[-1][:2], at)
-        elif self._search_view is not None:
-            self._search_view = (*self._search_view[:2], at)
-        status = similar_status(len(result.hits), title, filters)
-        self._similar_stack.append((result, status, 0))
-        self._show_result(result, status)
+    def _show_similar(self, view: ResultView) -> None:
+        cursor_at = self.query_one(ResultsList).highlighted or 0  # where to come back to
+        self._views.push_similar(view, cursor_at)
+        self._show_view(view)
         self.query_one(ResultsList).focus()
 
     @on(OpenLink)
@@ -365,11 +375,10 @@ class MlkbApp(App[None]):
 
     def action_go_back(self) -> None:
         """Leave similar items, then the results, then clear the query."""
-        if self._similar_stack:
-            self._similar_stack.pop()
-            view = self._similar_stack[-1] if self._similar_stack else self._search_view
+        if self._views.similar:
+            view = self._views.back()
             if view is not None:
-                self._show_result(*view)
+                self._show_view(view)
             else:
                 self._run_search()
             return

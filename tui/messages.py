@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.message import Message
 
+from mlkb.errors import MlkbError
 from mlkb.schema import Hit
 
 
@@ -39,6 +40,13 @@ class CopyId(Message):
     """Copy this item's id to the clipboard."""
 
     item_id: str
+
+
+@dataclass
+class Failed(Message):
+    """A call to the knowledge base failed; the app shows why."""
+
+    error: MlkbError
 
 
 @dataclass

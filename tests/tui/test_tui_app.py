@@ -32,7 +32,7 @@ def test_typing_a_query_lists_the_recipe(fake_kb: KnowledgeBase) -> None:
             assert view(app) == "results"
             assert hit_ids(app)[0] == "drift-psi-pricing"
             status = app.query_one(StatusLine).text
-            assert status.startswith(f"{len(hit_ids(app))} hits for “{DRIFT_TITLE.lower()}”")
+            assert status.startswith(f"{len(hit_ids(app))}+ hits for “{DRIFT_TITLE.lower()}”")
             assert "ms" not in status  # timings are off in tests
             # the highlighted hit is rendered beside the list
             assert "Compute PSI daily" in app.query_one("#results-detail", DetailPane).markdown_text

@@ -17,6 +17,7 @@ KEYS = """\
 |---|---|
 | `/` | focus the search box |
 | `↑` `↓` or `j` `k` | move through results (or scroll a detail) |
+| `home` `end` | first or last result; the last brings the next 20 |
 | `enter` | open the highlighted item in full |
 | `s` | show items similar to the highlighted one |
 | `o` | open its URL in a browser (a recipe's first reference) |
@@ -27,8 +28,9 @@ KEYS = """\
 | `?` | this help |
 | `q` | quit |
 
-Search runs as you type. Filters narrow by kind (recipe, paper, model card, guide,
-note), recipe area, and source. Press `escape` to close this help.
+Search runs as you type; `20+ hits` means more follow below the last. Filters narrow
+by kind (recipe, paper, model card, guide, note), recipe area, and source. Press `escape`
+to close this help.
 """
 
 

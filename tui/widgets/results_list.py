@@ -74,6 +74,16 @@ class ResultsList(OptionList):
         if self.hits:
             self.highlighted = min(at, len(self.hits) - 1)
 
+    def extend(self, hits: list[Hit]) -> None:
+        """Append a later page below the listed hits; the cursor stays where it is."""
+        options: list[Option | None] = []
+        for i, hit in enumerate(hits, start=len(self.hits)):
+            if i:
+                options.append(None)
+            options.append(Option(hit_prompt(hit), id=str(i)))
+        self.hits.extend(hits)
+        self.add_options(options)
+
     @property
     def current(self) -> Hit | None:
         """The hit under the cursor."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.worker import get_current_worker
 
-from mlkb.schema import Hit
-from tui.messages import CopyId, OpenLink, ShowSimilar
+from mlkb.errors import MlkbError, NotFound
+from mlkb.schema import DocumentView, Hit, Recipe
+from tui._text import item_markdown
+from tui.messages import CopyId, Failed, OpenLink, ShowSimilar
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.results_list import ResultsList
 
@@ -27,9 +32,35 @@ class ResultsView(Horizontal):
     ResultsView { height: 1fr; }
     """
 
+    def __init__(self, fetch: Callable[[str], Recipe | DocumentView], **kwargs: Any) -> None:
+        """``fetch`` returns the item with an id (called from a worker thread)."""
+        super().__init__(**kwargs)
+        self._fetch = fetch
+
     def compose(self) -> ComposeResult:
         yield ResultsList(id="results-list")
         yield DetailPane(id="results-detail")
+
+    @on(ResultsList.HitHighlighted)
+    def _hit_highlighted(self, event: ResultsList.HitHighlighted) -> None:
+        self._load_detail(event.hit)  # the message goes on to the app, which pages
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _load_detail(self, hit: Hit) -> None:
+        try:
+            markdown = item_markdown(self._fetch(hit.id), hit)
+        except NotFound as exc:
+            markdown = f"_{exc.message}_"
+        except MlkbError as exc:
+            self.post_message(Failed(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_detail, hit, markdown)
+
+    def _show_detail(self, hit: Hit, markdown: str) -> None:
+        if self.current == hit:
+            pane = self.query_one(DetailPane)
+            self.run_worker(pane.show_markdown(markdown), group="render", exclusive=True)
 
     @property
     def current(self) -> Hit | None:
