@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from mlkb._kb_documents import WRITE_BATCH, DocumentWrites
+from mlkb._kb_errors import readable, replace_hints, unknown_item
 from mlkb.chunking import ChunkBudget
 from mlkb.embed.base import DenseEmbedder
 from mlkb.embed.factory import make_embedder
@@ -161,7 +162,7 @@ class KnowledgeBase(DocumentWrites):
                 if not replace:
                     raise DuplicateId(
                         f"a recipe with id '{recipe.id}' already exists",
-                        hints=_replace_hints(recipe.id),
+                        hints=replace_hints(recipe.id),
                     )
                 prior = int(old.get("recipe", {}).get("version", 1))
                 bumped = recipe.model_copy(
@@ -261,7 +262,7 @@ class KnowledgeBase(DocumentWrites):
         key = chunk_key(item_id, 0) if is_document_id(item_id) else recipe_key(item_id)
         found = self.store.retrieve([point_id(key)], vectors=True)
         if not found:
-            raise _unknown(item_id)
+            raise unknown_item(item_id)
         hits = similar_to(self.store, found[0], offset + k + 1, filters)
         return page_of(f"similar:{item_id}", hits, offset, k, started)
 
@@ -273,11 +274,13 @@ class KnowledgeBase(DocumentWrites):
         if not is_document_id(item_id):
             found = self.store.retrieve([point_id(recipe_key(item_id))])
             if not found:
-                raise _unknown(item_id)
-            return recipe_from_payload(found[0].payload)
+                raise unknown_item(item_id)
+            if chunk is not None:
+                raise InputError(f"'{item_id}' is a recipe, which has no chunks; ask without one")
+            return readable(item_id, recipe_from_payload, found[0].payload)
         head = self.store.retrieve([point_id(chunk_key(item_id, 0))])
         if not head or "doc" not in head[0].payload:
-            raise _unknown(item_id)
+            raise unknown_item(item_id)
         where = Filters(doc_id=item_id)
         if chunk is not None:
             where = Filters(
@@ -287,7 +290,7 @@ class KnowledgeBase(DocumentWrites):
         if chunk is not None and not any(int(c["position"]) == chunk for c in chunks):
             last = self.store.count(Filters(doc_id=item_id)) - 1
             raise NotFound(f"document '{item_id}' has no chunk {chunk}; its chunks are 0-{last}")
-        return document_view(head[0].payload, chunks)
+        return readable(item_id, document_view, head[0].payload, chunks)
 
     def delete(self, item_id: str) -> None:
         """Remove a recipe or a document with all its chunks. A curated recipe stays out
@@ -298,7 +301,7 @@ class KnowledgeBase(DocumentWrites):
             # One read of the head point, not the whole item: it exists, and whose it is.
             found = self.store.retrieve([key], payload=["source", "doc"])
             if not found or (document and "doc" not in found[0].payload):
-                raise _unknown(item_id)
+                raise unknown_item(item_id)
             if document:
                 self.store.delete(filters=Filters(doc_id=item_id))
                 return
@@ -367,28 +370,3 @@ def _values(given: str | Sequence[str] | None) -> list[str]:
     if given is None:
         return []
     return [given] if isinstance(given, str) else list(given)
-
-
-def _unknown(item_id: str) -> NotFound:
-    if is_document_id(item_id):
-        hints = {
-            "cli": "`mlkb docs` lists the stored documents",
-            "api": "GET /v1/documents lists the stored documents (percent-encode any ? # % "
-            "in the id)",
-        }
-    else:
-        hints = {
-            "cli": "`mlkb search` finds ids",
-            "api": "GET /v1/search finds ids (percent-encode any ? # % in the id)",
-        }
-    hints["mcp"] = "use an id from a mlkb_find hit"
-    return NotFound(f"no item with id '{item_id}'", hints=hints)
-
-
-def _replace_hints(recipe_id: str) -> dict[str, str]:
-    return {
-        "cli": "choose another id, or replace it with `mlkb recipe add --replace`",
-        "api": f"choose another id, or replace it with PUT /v1/recipes/{recipe_id}",
-        "mcp": "choose another id, or replace it with replace=true (read it with mlkb_get "
-        "first: what you leave out is lost)",
-    }

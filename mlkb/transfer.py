@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from mlkb._kb_documents import WRITE_BATCH
 from mlkb.errors import ImportFileError, StoreUnavailable
 from mlkb.kb import KnowledgeBase
-from mlkb.records import point_id
+from mlkb.records import chunk_payload_problem, point_id, recipe_key
 from mlkb.schema import Kind, Recipe
 from mlkb.seeding import DROPPED, dropped_seeds, keep_out
 from mlkb.weights import WEIGHTS, store_weights
@@ -77,13 +77,15 @@ def _check_line(number: int, raw: str) -> dict[str, Any]:
         raise ImportFileError(f"line {number}: unknown kind {payload.get('kind')!r}")
     if payload["kind"] == Kind.recipe.value:
         try:
-            Recipe.model_validate(payload.get("recipe"))
+            recipe = Recipe.model_validate(payload.get("recipe"))
         except ValidationError as exc:
             raise ImportFileError(
                 f"line {number}: invalid recipe ({exc.errors()[0]['msg']})"
             ) from None
-    elif not {"doc_id", "position", "text", "start", "end"} <= payload.keys():
-        raise ImportFileError(f"line {number}: a chunk needs doc_id, position, text, start, end")
+        if payload["key"] != recipe_key(recipe.id) or payload.get("item_id") != recipe.id:
+            raise ImportFileError(f"line {number}: key and item_id do not name recipe {recipe.id}")
+    elif (problem := chunk_payload_problem(payload)) is not None:
+        raise ImportFileError(f"line {number}: invalid chunk ({problem})")
     dense = line.get("dense")
     if dense is not None and not (
         isinstance(dense, list) and all(isinstance(x, int | float) for x in dense)

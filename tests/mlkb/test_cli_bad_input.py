@@ -126,3 +126,39 @@ def test_usage_errors_are_one_line(cli, args: list[str], fragments: list[str]) -
     result = cli(*args)
     one_line_error(result, 2, *fragments)
     assert "Value error" not in result.err and "╭" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"text": 123}, "text: Input should be a valid string"),
+        ({"tags": "notalist"}, "tags: Input should be a valid list"),
+        ({"section": "notalist"}, "section: Input should be a valid list"),
+        ({"position": -1}, "position: Input should be greater than or equal to 0"),
+        ({"doc_id": "file:other.md"}, "do not name the same chunk"),
+        ({"doc": None}, "chunk 0 must carry its document's metadata"),
+        ({"doc": {"id": "file:notes.md"}}, "doc.kind: Field required"),
+    ],
+)
+def test_an_import_with_a_damaged_chunk_imports_nothing(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict, problem: str
+) -> None:
+    note = tmp_path / "notes.md"
+    note.write_text("# Drift\n\nCompare feature histograms weekly with PSI.\n")
+    assert cli("ingest", "files", str(note)).code == 0
+    dump = tmp_path / "dump.jsonl"
+    assert cli("export", str(dump)).code == 0
+    lines = dump.read_text().splitlines()
+    at = next(i for i, raw in enumerate(lines) if '"position": 0' in raw)
+    line = json.loads(lines[at])
+    line["payload"].update(change)
+    lines[at] = json.dumps(line)
+    dump.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("MLKB_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setenv("MLKB_SEED_ON_FIRST_USE", "false")
+    one_line_error(cli("import", str(dump)), 1, f"line {at + 1}: invalid chunk", problem)
+    assert json.loads(cli("stats", "--json").out)["points"] == 0
+
+
+def test_a_recipe_has_no_chunks_to_show(cli) -> None:  # type: ignore[no-untyped-def]
+    one_line_error(cli("show", "drift-psi-pricing", "--chunk", "3"), 1, "is a recipe", "no chunks")

@@ -281,3 +281,23 @@ def test_list_documents_pages_and_filters(empty_kb: KnowledgeBase) -> None:
     assert [(d.id, d.kind.value, d.source) for d in papers] == [
         ("arxiv:2106.09685", "paper", "arxiv")
     ]
+
+
+def test_a_damaged_payload_reads_as_a_named_error(empty_kb: KnowledgeBase) -> None:
+    """A chunk written by hand (or an old import) that no longer reads: get() says which
+    item and how to fix it, rather than a pydantic error from deep inside."""
+    from mlkb.errors import StoreUnavailable
+    from mlkb.records import point_id
+
+    doc = make_document("file:broken.md")
+    list(empty_kb.add_documents([doc]))
+    head = empty_kb.store.retrieve([point_id("file:broken.md#0")])[0].payload
+    damaged = {**head, "text": 123}
+    empty_kb.write_points([damaged], [[0.0] * empty_kb.embedder.dim])
+    with pytest.raises(StoreUnavailable, match=r"'file:broken.md' is damaged in the store") as err:
+        empty_kb.get("file:broken.md")
+    assert "mlkb rm file:broken.md" in str(err.value)
+    assert "text: Input should be a valid string" in str(err.value)
+    empty_kb.delete("file:broken.md")  # the fix the message names works
+    with pytest.raises(NotFound):
+        empty_kb.get("file:broken.md")
