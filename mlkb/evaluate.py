@@ -126,23 +126,46 @@ def load_seed_queries(path: Path) -> tuple[dict[str, str], Qrels]:
         raise InputError(f"{path}: expected a list of {{query, relevant}} entries")
     queries, qrels = {}, {}
     for i, entry in enumerate(data):
+        where = f"{path}: entry {i + 1}"
         if (
             not isinstance(entry, dict)
             or "query" not in entry
             or not isinstance(entry.get("relevant"), dict)
         ):
-            raise InputError(f"{path}: entry {i + 1} needs 'query' and a 'relevant' mapping")
+            raise InputError(f"{where} needs 'query' and a 'relevant' mapping")
+        if not str(entry["query"] or "").strip():
+            raise InputError(f"{where}: the query is empty; write the question or drop the entry")
+        grades = entry["relevant"]
+        bad = [f"{k}: {v!r}" for k, v in grades.items() if type(v) is not int or v < 0]
+        if bad or not grades:
+            raise InputError(
+                f"{where}: grades must be whole numbers >= 0 (2 answers, 1 related), "
+                f"got {', '.join(bad) or 'none'}"
+            )
         qid = f"q{i + 1}"
         queries[qid] = str(entry["query"])
-        qrels[qid] = {str(k): int(v) for k, v in entry["relevant"].items()}
+        qrels[qid] = {str(k): v for k, v in grades.items()}
     return queries, qrels
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+def _jsonl(path: Path, needs: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON Lines file; a broken line is named, with its number."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
+                if not isinstance(record, dict) or any(key not in record for key in needs):
+                    raise InputError(
+                        f"{path}: line {number}: expected an object with {', '.join(needs)}"
+                    )
+                yield record
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; --beir takes a folder in BEIR format") from None
 
 
 def load_beir(folder: Path, split: str) -> tuple[list[Document], dict[str, str], Qrels]:
@@ -153,13 +176,20 @@ def load_beir(folder: Path, split: str) -> tuple[list[Document], dict[str, str],
         if not path.is_file():
             raise InputError(f"{path} not found; --beir takes a folder in BEIR format")
     qrels: Qrels = {}
-    with qrels_path.open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
+    with qrels_path.open(encoding="utf-8", errors="replace") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
+            if not row or (number == 1 and row[:1] == ["query-id"]):
+                continue  # a blank line, or the header
             if len(row) < 3 or not row[2].strip().lstrip("-").isdigit():
-                continue  # header
+                raise InputError(
+                    f"{qrels_path}: line {number}: expected query-id, corpus-id and an "
+                    "integer score, separated by tabs"
+                )
             qrels.setdefault(row[0], {})[f"doc:{row[1]}"] = int(row[2])
     queries = {
-        str(q["_id"]): str(q["text"]) for q in _jsonl(queries_path) if str(q["_id"]) in qrels
+        str(q["_id"]): str(q["text"])
+        for q in _jsonl(queries_path, ("_id", "text"))
+        if str(q["_id"]) in qrels
     }
     docs = [
         Document(
@@ -169,7 +199,7 @@ def load_beir(folder: Path, split: str) -> tuple[list[Document], dict[str, str],
             title=str(d.get("title") or d["_id"])[:500],
             text=str(d.get("text") or d.get("title")),
         )
-        for d in _jsonl(corpus_path)
+        for d in _jsonl(corpus_path, ("_id",))
         if (d.get("text") or d.get("title"))
     ]
     return docs, queries, qrels
@@ -185,3 +215,14 @@ def kb_retriever(
         return [h.id for h in kb.search(request).hits]
 
     return retrieve
+
+
+def missing_recipes(kb: Any, qrels: Qrels) -> list[str]:
+    """The labelled recipe ids the store does not hold: each can only count as a miss,
+    which usually means a typo in the labels or a recipe removed since."""
+    from mlkb.records import point_id, recipe_key
+
+    labelled = sorted({item for grades in qrels.values() for item in grades})
+    found = kb.store.retrieve([point_id(recipe_key(i)) for i in labelled], payload=["item_id"])
+    held = {point.payload.get("item_id") for point in found}
+    return [item for item in labelled if item not in held]

@@ -111,7 +111,8 @@ def print_hits(result: SearchResult, absent: str | None = None) -> None:
             grid.add_row("", f"[dim]{escape(hit.snippet)}[/]")
         console.print(grid)
     more = f" · more with --offset {result.next_offset}" if result.next_offset else ""
-    console.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms{more}[/]")
+    noun = "hit" if len(result.hits) == 1 else "hits"
+    console.print(f"[dim]{len(result.hits)} {noun} in {result.took_ms:.0f} ms{more}[/]")
 
 
 def recipe_markdown(recipe: Recipe) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlkb.cli._common import console, open_kb, print_json, settings
+from mlkb.cli._common import console, err_console, open_kb, print_json, settings
 from mlkb.vocab import SearchMode
 
 
@@ -35,7 +35,7 @@ def eval_(
 
     Example: mlkb eval --mode hybrid --mode dense --mode sparse
     """
-    from mlkb.evaluate import kb_retriever, load_seed_queries
+    from mlkb.evaluate import kb_retriever, load_seed_queries, missing_recipes
     from mlkb.schema import Kind
     from mlkb.seeds import seeds_dir
 
@@ -51,6 +51,14 @@ def eval_(
         from mlkb.evaluate import evaluate
 
         with open_kb(local_only=True) as kb:
+            if missing := missing_recipes(kb, qrels):
+                shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+                err_console.print(
+                    f"warning: {len(missing)} labelled "
+                    + ("id is not a recipe" if len(missing) == 1 else "ids are not recipes")
+                    + " in the store "
+                    f"({shown}); they can only count as misses"
+                )
             for m in modes:
                 retrieve = kb_retriever(kb, m, kind=[Kind.recipe])
                 reports.append(evaluate(path.name, texts, qrels, retrieve, m.value))

@@ -29,6 +29,7 @@ def test_search_text_output(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("search", recipe.title, "--area", recipe.area.value)
     assert result.code == 0
     assert recipe.id in result.out and "recipe" in result.out and "hits in" in result.out
+    assert "1 hit in" in cli("search", recipe.title, "-k", "1").out
 
 
 def test_search_pages_through_offset(cli) -> None:  # type: ignore[no-untyped-def]
