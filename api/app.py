@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
@@ -23,6 +23,7 @@ from api.jobs import JobRunner
 from api.limits import DEFAULT_MAX_BODY, BodyLimitMiddleware
 from api.mcp_tools import build_mcp
 from api.metrics import Metrics, MetricsMiddleware
+from api.params import refuse_unknown_query_params
 from api.routes import documents, ingest, items, recipes, search, service
 from api.schemas import ErrorOut
 from mlkb import __version__
@@ -100,6 +101,7 @@ def create_app(
         generate_unique_id_function=_operation_id,
         responses=COMMON_ERRORS,
         redirect_slashes=False,  # a redirect is no answer for an API client; 404 names the path
+        dependencies=[Depends(refuse_unknown_query_params)],
     )
     app.state.settings = settings
     app.state.kb = kb

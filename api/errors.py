@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.params import UNKNOWN, suggestion
 from mlkb.errors import AuthError, MlkbError
 from mlkb.problems import problems
 
@@ -92,12 +93,22 @@ _SCOPES = ("body", "query", "path", "header")
 
 
 def validation_problems(errors: list[Any]) -> list[dict[str, str]]:
-    """Every validation problem as ``{"loc": "metrics.auc", "msg": ...}``, one per place."""
-    return problems(
-        errors,
-        scopes=_SCOPES,
-        unknown_field="not a field of this request (misspelt? /docs lists them)",
-    )
+    """Every validation problem as ``{"loc": "metrics.auc", "msg": ...}``, one per place.
+    An unknown field beside a missing one is most likely that one misnamed (``q`` for
+    ``query``), and says so."""
+    found = problems(errors, scopes=_SCOPES, unknown_field=_UNKNOWN_FIELD)
+    missing = frozenset(p["loc"] for p in found if p["msg"] == _MISSING)
+    hinted = []
+    for problem in found if missing else []:
+        hint = suggestion(problem["loc"], missing) if problem["msg"] == _UNKNOWN_FIELD else ""
+        if hint.startswith("; did you mean"):
+            problem["msg"] = UNKNOWN + hint
+            hinted.append(problem)
+    return hinted + [p for p in found if p not in hinted]  # the likely fix comes first
+
+
+_UNKNOWN_FIELD = UNKNOWN + " (misspelt? /docs lists them)"
+_MISSING = "Field required"
 
 
 def describe_validation(errors: list[Any]) -> str:

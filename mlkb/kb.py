@@ -275,8 +275,8 @@ class KnowledgeBase(DocumentWrites):
             found = self.store.retrieve([point_id(recipe_key(item_id))])
             if not found:
                 raise unknown_item(item_id)
-            if chunk is not None:
-                raise InputError(f"'{item_id}' is a recipe, which has no chunks; ask without one")
+            if chunk:  # a recipe is one piece: chunk 0, as a document's range is 0-n
+                raise NotFound(f"recipe '{item_id}' has no chunk {chunk}; a recipe is one piece")
             return readable(item_id, recipe_from_payload, found[0].payload)
         head = self.store.retrieve([point_id(chunk_key(item_id, 0))])
         if not head or "doc" not in head[0].payload:

@@ -248,8 +248,10 @@ def test_the_passage_around_a_hits_chunk(writer: TestClient) -> None:
     beyond = writer.get(f"/v1/items/{doc_id}", params={"chunk": at + 1})
     assert beyond.status_code == 404
     assert beyond.json()["detail"].endswith(f"has no chunk {at + 1}; its chunks are 0-{at}")
-    recipe = writer.get("/v1/items/drift-psi-pricing", params={"chunk": 3}).json()
-    assert recipe["type"] == "recipe"  # a recipe is one piece; the window does not apply
+    recipe = writer.get("/v1/items/drift-psi-pricing", params={"chunk": 0}).json()
+    assert recipe["type"] == "recipe"  # a recipe is one piece, chunk 0
+    past = writer.get("/v1/items/drift-psi-pricing", params={"chunk": 3})
+    assert past.status_code == 404 and "a recipe is one piece" in past.json()["detail"]
 
 
 def test_list_documents(writer: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -83,11 +84,56 @@ def test_similar_unknown_id_is_404(ro_client: TestClient) -> None:
 
 def test_a_misspelt_parameter_is_refused_not_ignored(ro_client: TestClient) -> None:
     """GET as POST: `kinds=paper` would otherwise drop the filter and widen the answer."""
-    for response in (
-        ro_client.get("/v1/search", params={"q": "drift", "kinds": "paper"}),
-        ro_client.post("/v1/search", json={"query": "drift", "kinds": ["paper"]}),
-    ):
-        assert response.status_code == 422, response.text
-        assert response.json()["detail"] == (
-            "kinds: not a field of this request (misspelt? /docs lists them)"
-        )
+    got = ro_client.get("/v1/search", params={"q": "drift", "kinds": "paper"})
+    assert got.status_code == 422, got.text
+    assert got.json()["detail"] == "kinds: not a field of this request; did you mean 'kind'?"
+    posted = ro_client.post("/v1/search", json={"query": "drift", "kinds": ["paper"]})
+    assert posted.status_code == 422, posted.text
+    assert posted.json()["detail"] == (
+        "kinds: not a field of this request (misspelt? /docs lists them)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sent", "hint"),
+    [
+        (
+            {"q": "drift", "since": "2024-01-01"},
+            "since: not a field of this request; did you mean 'published_from'?",
+        ),
+        ({"query": "drift"}, "query: not a field of this request; did you mean 'q'?"),
+    ],
+)
+def test_a_name_from_elsewhere_gets_the_right_one(
+    ro_client: TestClient, sent: dict[str, str], hint: str
+) -> None:
+    """The CLI says --since, the POST body says query: GET names its own words."""
+    response = ro_client.get("/v1/search", params=sent)
+    assert response.status_code == 422 and response.json()["detail"] == hint
+
+
+def test_a_body_field_under_another_name_is_pointed_to(ro_client: TestClient) -> None:
+    response = ro_client.post("/v1/search", json={"q": "drift"})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(
+        "q: not a field of this request; did you mean 'query'?"
+    )
+
+
+def test_every_get_route_refuses_an_unknown_parameter(ro_client: TestClient) -> None:
+    """Not only search: a typo'd filter on a list (``/v1/recipes?areas=llm``) would return
+    everything. Every GET route in the OpenAPI schema is tried."""
+    samples = {"item_id": "drift-psi-pricing", "recipe_id": "drift-psi-pricing", "job_id": "x"}
+    paths = [
+        path.format(**samples)
+        for path, operations in ro_client.get("/openapi.json").json()["paths"].items()
+        if "get" in operations
+    ]
+    assert {"/v1/recipes", "/v1/documents", "/v1/stats", "/healthz"} <= set(paths)
+    for path in paths:
+        response = ro_client.get(path, params={"bogus": "1"})
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["detail"].startswith("bogus: not a field of this request"), path
+    listed = ro_client.get("/v1/recipes", params={"areas": "llm"})
+    assert listed.json()["detail"] == "areas: not a field of this request; did you mean 'area'?"
+    assert ro_client.get("/v1/recipes", params={"area": "llm", "limit": 1}).status_code == 200

@@ -161,4 +161,5 @@ def test_an_import_with_a_damaged_chunk_imports_nothing(  # type: ignore[no-unty
 
 
 def test_a_recipe_has_no_chunks_to_show(cli) -> None:  # type: ignore[no-untyped-def]
-    one_line_error(cli("show", "drift-psi-pricing", "--chunk", "3"), 1, "is a recipe", "no chunks")
+    one_line_error(cli("show", "drift-psi-pricing", "--chunk", "3"), 1, "no chunk 3", "one piece")
+    assert cli("show", "drift-psi-pricing", "--chunk", "0").code == 0
