@@ -33,6 +33,7 @@ from ingest._text import (
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport, Skipped
 from mlkb.errors import InputError
+from mlkb.records import escape_path
 from mlkb.schema import Document, Kind
 from mlkb.settings import Settings
 
@@ -176,7 +177,7 @@ def file_id(path: Path, root: Path | None) -> str:
         rel = "~/" + path.relative_to(home).as_posix()
     else:
         rel = path.as_posix()
-    return "file:" + re.sub(r"[\s%]", lambda m: f"%{ord(m.group()):02X}", rel)
+    return "file:" + escape_path(rel)
 
 
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:

@@ -23,6 +23,7 @@ from mlkb.records import (
     recipe_from_payload,
     recipe_key,
     recipe_payload,
+    stored_id,
 )
 from mlkb.schema import (
     MAX_OFFSET,
@@ -256,6 +257,7 @@ class KnowledgeBase(DocumentWrites):
     ) -> SearchResult:
         """Items most like a stored one (a recipe, or a document by its opening chunk);
         ``offset`` pages through them as a search does."""
+        item_id = stored_id(item_id)
         started = time.perf_counter()
         if not 0 <= offset <= MAX_OFFSET:
             raise InputError(f"offset {offset} is not within 0-{MAX_OFFSET}")
@@ -271,6 +273,7 @@ class KnowledgeBase(DocumentWrites):
     ) -> Recipe | DocumentView:
         """The full recipe, or the document reassembled from its chunks: all of them, or
         chunk ``chunk`` and ``around`` chunks each side (the passage around a hit)."""
+        item_id = stored_id(item_id)
         if not is_document_id(item_id):
             found = self.store.retrieve([point_id(recipe_key(item_id))])
             if not found:
@@ -295,6 +298,7 @@ class KnowledgeBase(DocumentWrites):
     def delete(self, item_id: str) -> None:
         """Remove a recipe or a document with all its chunks. A curated recipe stays out
         of later syncs (``mlkb.seeding``)."""
+        item_id = stored_id(item_id)
         document = is_document_id(item_id)
         key = point_id(chunk_key(item_id, 0) if document else recipe_key(item_id))
         with self._write_lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -32,6 +33,23 @@ def chunk_key(doc_id: str, position: int) -> str:
 def is_document_id(item_id: str) -> bool:
     """Document ids carry a source prefix (``arxiv:``); recipe ids are bare slugs."""
     return ":" in item_id
+
+
+def escape_path(path: str) -> str:
+    """A path as it stands in a ``file:`` id: ids hold no whitespace, so spaces and other
+    whitespace become ``%20`` and the like, and ``%`` itself ``%25``."""
+    return re.sub(r"[\s%]", lambda m: f"%{ord(m.group()):02X}", path)
+
+
+def stored_id(item_id: str) -> str:
+    """The id as stored, for an id typed with a path's or a URL's own spaces (``file:my
+    notes.md`` is stored as ``file:my%20notes.md``); any other id is returned as it is."""
+    if not is_document_id(item_id) or not re.search(r"\s", item_id):
+        return item_id
+    prefix, _, rest = item_id.partition(":")
+    if prefix == "file":
+        return f"file:{escape_path(rest)}"
+    return prefix + ":" + re.sub(r"\s", "%20", rest)
 
 
 def recipe_payload(recipe: Recipe, source: str) -> dict[str, Any]:

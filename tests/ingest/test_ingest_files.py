@@ -83,6 +83,8 @@ def test_a_folder_of_notes(kb: KnowledgeBase, notes: Path, monkeypatch: pytest.M
     pdf = kb.get("file:~/kb-notes/papers/dropout.pdf")
     assert pdf.title == "Dropout in practice" and "## 2 Recommended rates" in pdf.text
     assert kb.get("file:~/kb-notes/eval%20notes.txt").title == "Eval notes"
+    assert kb.get("file:~/kb-notes/eval notes.txt").title == "Eval notes"  # as typed
+    assert kb.similar("file:~/kb-notes/eval notes.txt", 2).hits
     hits = kb.search(SearchRequest(query="warmup steps cosine decay", kind=["note"]))
     assert hits.hits[0].id == "file:~/kb-notes/training/warmup.md"
     assert hits.hits[0].section
