@@ -16,7 +16,34 @@ from mlkb.schema import Recipe
 MAX_RECIPE_BYTES = 1_000_000
 # libyaml's parser reads the same YAML about 15x faster than the pure-Python one
 # (seeding 242 recipes: 0.25 s instead of 4 s); the pure-Python one is the fallback.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _refusing_duplicate_keys(base: type[Any]) -> type[Any]:
+    """``base`` with a mapping that names a key given twice: YAML keeps the last value
+    silently, so a second ``title:`` would replace the first without a word."""
+
+    class Loader(base):  # type: ignore[misc]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if (
+                    isinstance(key_node, yaml.ScalarNode)
+                    and key_node.tag != "tag:yaml.org,2002:merge"
+                ):
+                    if key_node.value in seen:
+                        raise yaml.constructor.ConstructorError(
+                            problem=f"the key {key_node.value!r} appears twice",
+                            problem_mark=key_node.start_mark,
+                        )
+                    seen.add(key_node.value)
+            return super().construct_mapping(node, deep)
+
+    return Loader
+
+
+_LOADER = _refusing_duplicate_keys(_FAST)
+_PLAIN_LOADER = _refusing_duplicate_keys(yaml.SafeLoader)
 
 
 def seeds_dir() -> Path:
@@ -50,6 +77,8 @@ def recipe_files(paths: Iterable[Path]) -> list[Path]:
 
 def parse_recipe(data: Any, origin: str) -> Recipe:
     """Validate one recipe mapping; errors name the field and the fix."""
+    if data is None:
+        raise InvalidRecipe(f"{origin}: holds no recipe; `mlkb recipe new` prints a template")
     if not isinstance(data, dict):
         raise InvalidRecipe(
             f"{origin}: expected a mapping of recipe fields, got {type(data).__name__}"
@@ -97,7 +126,7 @@ def parse_yaml(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_PLAIN_LOADER)
 
 
 def malformed_yaml(path: Path, exc: Exception) -> str:
@@ -107,6 +136,8 @@ def malformed_yaml(path: Path, exc: Exception) -> str:
     problem = getattr(exc, "problem", None) or "invalid syntax"
     if "another document" in problem:  # a `---` line starts a second recipe
         return f"{where}: a second YAML document (---); put each recipe in a file of its own"
+    if "appears twice" in problem:
+        return f"{where}: {problem}; keep one"
     return f"{where}: malformed YAML ({problem}); fix the syntax"
 
 

@@ -43,6 +43,13 @@ def test_a_valid_recipe(tmp_path: Path) -> None:
         (GOOD.replace("id: good-one", "id: Not A Slug!"), "'id'"),
         (GOOD.replace("id: good-one", "id: 123"), "'id' should be a valid string"),
         (GOOD + "---\n" + GOOD, "a second YAML document (---); put each recipe in a file"),
+        (GOOD + "title: Another title\n", "bad.yaml:7: the key 'title' appears twice; keep one"),
+        (
+            GOOD.replace("{test_size: 0.2}", "{test_size: 0.2, test_size: 0.3}"),
+            "the key 'test_size' appears twice",
+        ),
+        ("", "holds no recipe; `mlkb recipe new` prints a template"),
+        ("  \n# only a comment\n", "holds no recipe"),
         (
             GOOD.replace("{test_size: 0.2}", "{layers: [1, 2]}"),
             "'hyperparameters.layers' should be a valid string, a valid integer, a valid "
