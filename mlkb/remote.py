@@ -156,11 +156,13 @@ class RemoteKnowledgeBase:
             except (ValueError, AttributeError):
                 code, detail = "error", text[:200]
             if code == "unauthorized":  # the server names its header; a CLI user sets a variable
-                fix = (
-                    "MLKB_API_KEY (or MLKB_API_READ_KEY) is not the server's key"
-                    if "X-API-Key" in self._headers
-                    else "set MLKB_API_KEY to the server's key"
-                )
+                read = "protects reads" in str(detail)
+                if "X-API-Key" in self._headers:
+                    fix = "MLKB_API_KEY (or MLKB_API_READ_KEY) is not the server's key"
+                elif read:
+                    fix = "set MLKB_API_READ_KEY (or MLKB_API_KEY) to the server's read key"
+                else:
+                    fix = "set MLKB_API_KEY to the server's key"
                 detail = f"mlkb serve at {self.url} refused the request: {fix}"
             cls = _ERRORS.get(code, errors.MlkbError if status < 500 else errors.StoreUnavailable)
             raise cls(str(detail))

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from api_helpers import API_KEY, free_port, recipe_body, running_server, server_env
+from api_helpers import API_KEY, READ_KEY, free_port, recipe_body, running_server, server_env
 
 from api.server import client_url, startup_notes
 from mlkb import Settings
@@ -181,3 +181,28 @@ def test_plain_get_on_mcp_is_a_405_not_an_endless_stream(live_server: tuple[str,
     r = httpx.get(f"{url}/mcp", headers={"Accept": "text/event-stream"}, timeout=5)
     assert r.status_code == 405 and r.headers["allow"] == "POST"
     assert r.json()["error"] == "method_not_allowed" and "POST" in r.json()["detail"]
+
+
+def test_a_read_refused_by_the_server_names_the_read_key(
+    tmp_path: Path, seeded_template: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with running_server(home, template=seeded_template, MLKB_API_READ_KEY=READ_KEY):
+        env = {k: v for k, v in server_env(home).items() if k != "MLKB_API_KEY"}
+
+        def search(**extra: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "mlkb.cli", "search", "drift"],
+                env={**env, **extra},
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+        refused = search()
+        assert refused.returncode == 2, refused.stderr
+        assert "set MLKB_API_READ_KEY (or MLKB_API_KEY) to the server's read key" in refused.stderr
+        allowed = search(MLKB_API_READ_KEY=READ_KEY)
+        assert allowed.returncode == 0 and "drift" in allowed.stdout, allowed.stderr
