@@ -19,8 +19,8 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
     force: Annotated[bool, typer.Option(help="Replace the file if it exists.")] = False,
 ) -> None:
-    """Write a consistent copy of the embedded store (needs no running `mlkb serve`); an
-    existing file is kept unless --force.
+    """Write a consistent copy of the embedded store (stop any running `mlkb serve`
+    first); an existing file is kept unless --force.
 
     Example: mlkb snapshot create backups/mlkb-$(date +%F).tar.gz
     """
