@@ -18,6 +18,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import check_read, check_write, header_key
+from api.params import suggestion
 from api.schemas import AddOut, RecipeIn, RecipeOut, SearchOut
 from mlkb import __version__
 from mlkb.errors import MlkbError
@@ -92,7 +93,13 @@ class _Server(MCPServer):
     (``invalid_arguments: k: Input should be less than or equal to 100``), not as
     pydantic's report with its links."""
 
+    _arguments: dict[str, frozenset[str]] | None = None
+
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        if unknown := await self._unknown_arguments(name, arguments):
+            # the SDK drops arguments a tool does not take: a misspelt filter would widen
+            # the answer without a word, as an unknown query parameter would over REST
+            raise ToolError(f"invalid_arguments: {unknown}")
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -103,6 +110,23 @@ class _Server(MCPServer):
             said = "; ".join(f"{p['loc']}: {p['msg']}" for p in found)
             # from the ValidationError: the SDK then logs the fields' names, not their values
             raise ToolError(f"invalid_arguments: {said}") from cause
+
+    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> str:
+        """``kinds: is not an argument of this tool; did you mean 'kind'?``, one per
+        argument the tool does not take, or an empty string."""
+        if self._arguments is None:
+            self._arguments = {
+                tool.name: frozenset(tool.input_schema.get("properties", {}))
+                for tool in await self.list_tools()
+            }
+        taken = self._arguments.get(name)
+        if taken is None:
+            return ""  # an unknown tool: the SDK says so
+        return "; ".join(
+            f"{arg}: is not an argument of this tool{suggestion(arg, taken)}"
+            for arg in arguments
+            if arg not in taken
+        )
 
 
 def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
@@ -202,7 +226,7 @@ def build_mcp(get_kb: Callable[[], Any], settings: Settings) -> MCPServer:
         id: Annotated[str, Field(description="A recipe id or a document id from a hit.")],
         ctx: Context,
         max_chars: Annotated[
-            int, Field(ge=500, le=200_000, description="Longest document text returned.")
+            int, Field(ge=1, le=200_000, description="Longest document text returned.")
         ] = 20_000,
         chunk: Annotated[
             int | None,

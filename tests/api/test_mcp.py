@@ -62,6 +62,10 @@ async def _agent_session(client: Client) -> dict[str, Any]:
     out["bad_args"] = await client.call_tool(
         "mlkb_find", {"query": "drift", "k": 500, "kind": ["recipes"]}
     )
+    out["unknown_arg"] = await client.call_tool(
+        "mlkb_find", {"query": "drift", "kinds": ["paper"], "bogus": 1}
+    )
+    out["short_text"] = await client.call_tool("mlkb_get", {"id": first, "max_chars": 40})
     return out
 
 
@@ -102,6 +106,13 @@ def _check_session(out: dict[str, Any], *, stored: bool = True) -> None:
     assert out["bad_args"].is_error and bad.startswith("invalid_arguments: ")
     assert "k: Input should be less than or equal to 100" in bad and "kind.0: " in bad
     assert "\n" not in bad and "errors.pydantic.dev" not in bad
+    unknown = out["unknown_arg"].content[0].text
+    assert out["unknown_arg"].is_error and unknown == (
+        "invalid_arguments: kinds: is not an argument of this tool; did you mean 'kind'?; "
+        "bogus: is not an argument of this tool; it takes "
+        + ", ".join(sorted(out["tools"]["mlkb_find"].input_schema["properties"]))
+    )
+    assert not out["short_text"].is_error  # as short as REST allows
 
 
 def test_tools_in_process(fake_kb: KnowledgeBase, fake_settings: Settings) -> None:
