@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mlkb.cli._common import console, open_kb, print_json
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+from mlkb.cli._common import JsonOpt, console, open_kb, print_json
 
 
 def seed(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlkb.cli._common import console, err_console, open_kb, print_json, settings
+from mlkb.cli._common import JsonOpt, console, err_console, open_kb, print_json, settings
 from mlkb.vocab import SearchMode
 
 
@@ -29,7 +29,7 @@ def eval_(
     min_ndcg: Annotated[
         float | None, typer.Option(min=0.0, max=1.0, help="Exit 1 if hybrid nDCG@10 is lower.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Score retrieval: nDCG@10, recall@10 and MRR, per mode, with the worst queries.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlkb.cli._common import console, err_console, open_kb, print_json
+from mlkb.cli._common import JsonOpt, console, err_console, open_kb, print_json
 from mlkb.vocab import Area
 
 app = typer.Typer(
@@ -60,7 +60,7 @@ def new() -> None:
 
 
 @app.command("validate")
-def validate(paths: PathsArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def validate(paths: PathsArg, as_json: JsonOpt = False) -> None:
     """Check recipe files without touching the store; exit 1 if any is invalid.
 
     Example: mlkb recipe validate seeds/
@@ -84,7 +84,7 @@ def validate(paths: PathsArg, as_json: Annotated[bool, typer.Option("--json")] =
 def add(
     paths: PathsArg,
     replace: Annotated[bool, typer.Option(help="Replace recipes whose id exists.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Add recipes from YAML; nothing is added unless every file is valid.
 
@@ -111,7 +111,7 @@ def list_(
     area: Annotated[Area | None, typer.Option(help="Only this area.")] = None,
     tag: Annotated[str | None, typer.Option(help="Only recipes with this tag.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List recipes by area.
 
@@ -149,7 +149,9 @@ def list_(
             if title_room >= 10:
                 line.append(f"  {title}")
             console.print(line, soft_wrap=True)
-    console.print(f"[dim]{total} recipes[/]")
+    shown = f"{len(recipes)} of {total}" if len(recipes) < total else str(total)
+    more = f"; more with --limit {total}" if len(recipes) < total else ""
+    console.print(f"[dim]{shown} recipes{more}[/]")
 
 
 @app.command("rm")

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from mlkb.cli._common import open_kb, print_json
+from mlkb.cli._common import JsonOpt, open_kb, print_json
 from mlkb.vocab import Area, Kind, SearchMode
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DATE = ["%Y-%m-%d"]
 OffsetOpt = Annotated[
     int, typer.Option(min=0, max=1000, help="Hits to skip: the next page's start.")

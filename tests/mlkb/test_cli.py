@@ -289,6 +289,8 @@ def test_recipe_list_shows_every_id_whole_at_80_columns(
     assert sorted(ids) == sorted(r.id for r in shipped_recipes())
     areas = [line.split()[0] for line in lines if not line.startswith(" ")][:-1]
     assert len(areas) == len(set(areas)) == 10 and lines[-1] == f"{len(ids)} recipes"
+    limited = cli("recipe", "list", "--limit", "2").out.splitlines()[-1]
+    assert limited == f"2 of {len(ids)} recipes; more with --limit {len(ids)}"
     assert cli("recipe", "list", "--tag", "no-such-tag").out.strip() == (
         "No recipes match these filters."
     )
