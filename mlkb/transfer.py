@@ -114,7 +114,13 @@ def _read_lines(path: Path, handle: IO[str]) -> tuple[dict[str, Any], list[dict[
         header = json.loads(handle.readline())
     except json.JSONDecodeError:
         header = None
-    if not isinstance(header, dict) or header.get("mlkb_export") != FORMAT:
+    version = header.get("mlkb_export") if isinstance(header, dict) else None
+    if isinstance(version, int) and version > FORMAT:
+        raise ImportFileError(
+            f"{path}: export format {version} comes from a newer mlkb (this one reads "
+            f"format {FORMAT}); upgrade mlkb to import it"
+        )
+    if version != FORMAT:
         raise ImportFileError(
             f"{path}: line 1 is not an mlkb export header; make the file with `mlkb export`"
         )

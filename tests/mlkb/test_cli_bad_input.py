@@ -163,3 +163,9 @@ def test_an_import_with_a_damaged_chunk_imports_nothing(  # type: ignore[no-unty
 def test_a_recipe_has_no_chunks_to_show(cli) -> None:  # type: ignore[no-untyped-def]
     one_line_error(cli("show", "drift-psi-pricing", "--chunk", "3"), 1, "no chunk 3", "one piece")
     assert cli("show", "drift-psi-pricing", "--chunk", "0").code == 0
+
+
+def test_an_export_from_a_newer_mlkb_says_so(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dump = tmp_path / "future.jsonl"
+    dump.write_text('{"mlkb_export": 99}\n')
+    one_line_error(cli("import", str(dump)), 1, "export format 99 comes from a newer mlkb")
