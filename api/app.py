@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import errors
+from api import docs_pages, errors
 from api.auth import HEADER
 from api.hosts import HostCheckMiddleware, mcp_transport_security, origin_allowed
 from api.jobs import JobRunner
@@ -102,6 +102,8 @@ def create_app(
         responses=COMMON_ERRORS,
         redirect_slashes=False,  # a redirect is no answer for an API client; 404 names the path
         dependencies=[Depends(refuse_unknown_query_params)],
+        docs_url=None,  # served from this machine by api.docs_pages, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.kb = kb
@@ -110,6 +112,7 @@ def create_app(
         lambda source, params, progress, stop: _ingest(app.state.kb, source, params, progress, stop)
     )
     errors.install(app)
+    docs_pages.install(app)
     for module in (search, items, recipes, documents, ingest, service):
         app.include_router(module.router)
     app.router.routes.append(Route("/mcp", endpoint=mcp_endpoint, name="mcp"))

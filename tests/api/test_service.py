@@ -58,3 +58,17 @@ def test_openapi_has_clean_operation_ids(ro_client: TestClient) -> None:
     assert "ApiKey" in spec["components"]["securitySchemes"]
     assert "/mcp" not in spec["paths"]
     assert "swagger" in ro_client.get("/docs").text.lower()
+
+
+def test_docs_pages_load_their_scripts_from_this_server(ro_client: TestClient) -> None:
+    """Offline (the tool's normal place) a page that loads Swagger UI from a CDN is blank."""
+    for page, script in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = ro_client.get(page)
+        assert html.status_code == 200 and "/openapi.json" in html.text
+        assert "cdn." not in html.text and "googleapis" not in html.text, page
+        assert f"/docs/assets/{script}" in html.text
+        asset = ro_client.get(f"/docs/assets/{script}")
+        assert asset.status_code == 200 and len(asset.content) > 100_000
+        assert "javascript" in asset.headers["content-type"]
+    assert ro_client.get("/docs/assets/swagger-ui.css").status_code == 200
+    assert ro_client.get("/docs/assets/../../../../etc/passwd").status_code == 404
