@@ -95,14 +95,16 @@ def chunk_payload(doc: Document, chunk: Chunk, n_chunks: int, content_hash: str)
 
 
 class _ChunkPoint(BaseModel):
-    """The fields a chunk's payload must carry, with their types (see ``chunk_payload``)."""
+    """The fields a chunk's payload must carry, with their types (see ``chunk_payload``).
+    Strict: the payload is stored as it is, so ``"3"`` for a position would pass a lax
+    check and then miss every position filter."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     key: str
     item_id: str
     doc_id: str
-    kind: Kind
+    kind: Kind = Field(strict=False)  # stored as its value, "paper"
     source: str
     title: str
     url: str | None = None
@@ -113,11 +115,16 @@ class _ChunkPoint(BaseModel):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     text: str
-    published: dt.datetime | None = None
-    doc: DocumentView | None = None
+    published: str | None = None
+    doc: DocumentView | None = Field(default=None, strict=False)  # a mapping, read as a view
 
     @model_validator(mode="after")
     def _consistent(self) -> _ChunkPoint:
+        if self.published is not None:
+            try:
+                dt.datetime.fromisoformat(self.published)
+            except ValueError:
+                raise ValueError(f"published {self.published!r} is not an ISO date") from None
         if self.item_id != self.doc_id or self.key != chunk_key(self.doc_id, self.position):
             raise ValueError("key, item_id and doc_id do not name the same chunk")
         if self.position == 0 and (self.doc is None or self.doc.id != self.doc_id):

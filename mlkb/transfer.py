@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from mlkb._kb_documents import WRITE_BATCH
 from mlkb.errors import ImportFileError, StoreUnavailable
 from mlkb.kb import KnowledgeBase
-from mlkb.records import chunk_payload_problem, point_id, recipe_key
+from mlkb.records import chunk_payload_problem, point_id, recipe_key, recipe_payload
 from mlkb.schema import Kind, Recipe
 from mlkb.seeding import DROPPED, dropped_seeds, keep_out
 from mlkb.weights import WEIGHTS, store_weights
@@ -84,6 +84,11 @@ def _check_line(number: int, raw: str) -> dict[str, Any]:
             ) from None
         if payload["key"] != recipe_key(recipe.id) or payload.get("item_id") != recipe.id:
             raise ImportFileError(f"line {number}: key and item_id do not name recipe {recipe.id}")
+        if not isinstance(payload.get("source"), str):
+            raise ImportFileError(f"line {number}: a recipe needs its 'source' (seed, user)")
+        # the rest of a recipe's payload (title, tags, text to embed) follows from the
+        # recipe: rebuilt from it, nothing the file says otherwise is stored
+        line["payload"] = recipe_payload(recipe, payload["source"])
     elif (problem := chunk_payload_problem(payload)) is not None:
         raise ImportFileError(f"line {number}: invalid chunk ({problem})")
     dense = line.get("dense")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mlkb.helpers import drift_recipe
+
 pytestmark = pytest.mark.usefixtures("fake_settings")
 
 
@@ -135,6 +137,9 @@ def test_usage_errors_are_one_line(cli, args: list[str], fragments: list[str]) -
         ({"tags": "notalist"}, "tags: Input should be a valid list"),
         ({"section": "notalist"}, "section: Input should be a valid list"),
         ({"position": -1}, "position: Input should be greater than or equal to 0"),
+        ({"position": "0"}, "position: Input should be a valid integer"),
+        ({"published": 1700000000}, "published: Input should be a valid string"),
+        ({"published": "last week"}, "published 'last week' is not an ISO date"),
         ({"doc_id": "file:other.md"}, "do not name the same chunk"),
         ({"doc": None}, "chunk 0 must carry its document's metadata"),
         ({"doc": {"id": "file:notes.md"}}, "doc.kind: Field required"),
@@ -169,3 +174,25 @@ def test_an_export_from_a_newer_mlkb_says_so(cli, tmp_path: Path) -> None:  # ty
     dump = tmp_path / "future.jsonl"
     dump.write_text('{"mlkb_export": 99}\n')
     one_line_error(cli("import", str(dump)), 1, "export format 99 comes from a newer mlkb")
+
+
+def test_an_import_stores_a_recipes_payload_as_its_recipe_says(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Search reads a recipe's title and tags from its payload: a file that says otherwise
+    than the recipe it carries does not get to."""
+    dump = tmp_path / "dump.jsonl"
+    assert cli("export", str(dump)).code == 0
+    lines = dump.read_text().splitlines()
+    at = next(i for i, raw in enumerate(lines) if '"item_id": "drift-psi-pricing"' in raw)
+    line = json.loads(lines[at])
+    line["payload"].update(title="Something else entirely", tags="not-a-list")
+    lines[at] = json.dumps(line)
+    dump.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("MLKB_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setenv("MLKB_SEED_ON_FIRST_USE", "false")
+    assert cli("import", str(dump)).code == 0
+    hits = json.loads(cli("search", "psi drift pricing", "--json", "-k", "3").out)["hits"]
+    hit = next(h for h in hits if h["id"] == "drift-psi-pricing")
+    assert hit["title"] == drift_recipe().title
+    assert "not-a-list" not in json.loads(cli("stats", "--json").out)["by_tag"]
