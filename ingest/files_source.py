@@ -22,6 +22,7 @@ from urllib.request import url2pathname
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest._glob import expand_glob
 from ingest._pdf import pdf_to_markdown
 from ingest._text import (
     decode_text,
@@ -110,7 +111,7 @@ def expand(
         if fence is not None and not _fixed_part(literal).resolve().is_relative_to(fence):
             raise InputError(f"'{arg}' is outside {fence}; name files below it")
         if glob.has_magic(arg) and not literal.exists():  # a name may hold [ ] * ?
-            hits = [Path(p) for p in sorted(glob.glob(str(literal), recursive=True))]
+            hits = expand_glob(literal)
             files = [p for p in hits if p.is_file() and p.suffix.lower() in FORMATS]
             files += [f for d in hits if d.is_dir() for f in _walk(d)]
         elif literal.is_dir():
