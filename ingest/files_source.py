@@ -8,6 +8,7 @@ it): the same file keeps its id wherever the command runs from.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import os
@@ -33,7 +34,7 @@ from ingest._text import (
 )
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport, Skipped
-from mlkb.errors import InputError
+from mlkb.errors import InputError, NotFound
 from mlkb.records import escape_path
 from mlkb.schema import Document, Kind
 from mlkb.settings import Settings
@@ -217,12 +218,26 @@ def stored_notes(kb: Any) -> list[Any]:
     return list(stored)
 
 
-def noting(items: Iterable[Item], ids_by_url: dict[str, str]) -> Iterator[Item]:
-    """``items`` as they are, noting each note's id by its ``file://`` address."""
+def noting(
+    items: Iterable[Item], ids_by_url: dict[str, str], skipped: list[str] | None = None
+) -> Iterator[Item]:
+    """``items`` as they are, noting each note's id by its ``file://`` address, and the
+    ids of files skipped (now empty or binary) in ``skipped``."""
     for item in items:
         if isinstance(item, Document) and item.url:
             ids_by_url[item.url] = item.id
+        elif isinstance(item, Skipped) and skipped is not None:
+            skipped.append(item.id_or_url)
         yield item
+
+
+def drop_skipped(kb: Any, skipped: list[str], report: IngestReport) -> None:
+    """Remove the notes of files this run skipped: a file emptied, or overwritten with
+    binary content, no longer says what its stored note does."""
+    for doc_id in skipped:
+        with contextlib.suppress(NotFound):  # most skipped files were never stored
+            kb.delete(doc_id)
+            report.pruned.append(doc_id)
 
 
 def drop_other_ids(kb: Any, ids_by_url: dict[str, str], report: IngestReport) -> None:

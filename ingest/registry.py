@@ -85,9 +85,11 @@ def run(
         store(kb, items, report, progress, stop=stop)
         return report
     ids_by_url: dict[str, str] = {}
-    store(kb, files_source.noting(items, ids_by_url), report, progress, stop=stop)
+    skipped: list[str] = []
+    store(kb, files_source.noting(items, ids_by_url, skipped), report, progress, stop=stop)
     if not report.stopped:  # a stopped run noted files it fetched ahead and never stored
         files_source.drop_other_ids(kb, ids_by_url, report)
+        files_source.drop_skipped(kb, skipped, report)
         if parsed.prune:
             files_source.prune(kb, parsed, report)
     return report

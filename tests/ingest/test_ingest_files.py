@@ -145,6 +145,21 @@ def test_an_edit_replaces_the_chunks(kb: KnowledgeBase, notes: Path) -> None:
     assert [c.position for c in doc.chunks] == list(range(len(doc.chunks)))
 
 
+@pytest.mark.parametrize("content", [b"", b"   \n\n", bytes(range(256)) * 4])
+def test_a_file_emptied_or_turned_binary_drops_its_note(
+    kb: KnowledgeBase, notes: Path, content: bytes
+) -> None:
+    """Its note would otherwise keep answering searches with text the file no longer has."""
+    path = notes / "training" / "warmup.md"
+    params = {"paths": [str(path)], "root": str(notes)}
+    assert run(kb, "files", params).new == 1
+    path.write_bytes(content)
+    again = run(kb, "files", params)
+    assert [s.id_or_url for s in again.skipped] == ["file:training/warmup.md"]
+    assert again.pruned == ["file:training/warmup.md"] and kb.store.count() == 0
+    assert run(kb, "files", params).pruned == []  # nothing left to drop
+
+
 def test_bad_paths_fail_before_any_work(kb: KnowledgeBase, notes: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         run(kb, "files", {"paths": [str(notes / "nope.md")]})
