@@ -60,7 +60,7 @@ def decode_text(raw: bytes) -> str:
     (what older editors save); ValueError when the bytes are not text at all."""
     for bom, codec in _BOMS:
         if raw.startswith(bom):
-            return raw.decode(codec, errors="replace")
+            return _unix_lines(raw.decode(codec, errors="replace"))
     if b"\x00" in raw[:8192]:
         raise ValueError("binary content, not text")
     try:
@@ -70,7 +70,13 @@ def decode_text(raw: bytes) -> str:
     # Text has few control characters; decoded noise is full of them.
     if len(_CONTROL.findall(text[:8192])) > max(8, len(text[:8192]) // 100):
         raise ValueError("binary content, not text")
-    return text
+    return _unix_lines(text)
+
+
+def _unix_lines(text: str) -> str:
+    """Windows (CRLF) and old Mac (CR) line ends as newlines: stored chunks and shown
+    passages carry no stray carriage returns."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def markdown_title(text: str) -> str | None:

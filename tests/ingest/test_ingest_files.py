@@ -197,9 +197,13 @@ def test_files_that_are_not_text_are_skipped_and_old_encodings_read(
     (folder / "latin.txt").write_bytes("Café au lait: naïve Bayes baseline.".encode("cp1252"))
     (folder / "wide.txt").write_text("Früh stoppen: patience of 5 epochs.", encoding="utf-16")
     (folder / "blank.md").write_text("   \n\n")
+    (folder / "windows.md").write_bytes(b"# Windows\r\n\r\nLine one.\r\nLine two.\r\n")
     report = run(kb, "files", {"paths": [str(folder)], "root": str(folder)})
 
-    assert (report.new, report.failed) == (2, [])  # nothing to ingest is no failure
+    assert (report.new, report.failed) == (3, [])  # nothing to ingest is no failure
+    windows = kb.get("file:windows.md")
+    assert windows.title == "Windows" and "\r" not in windows.text + windows.chunks[0].text
+    assert "Line one.\nLine two." in windows.text
     skipped = {f.id_or_url: f.error for f in report.skipped}
     assert skipped == {"file:noise.md": "binary content, not text", "file:blank.md": "no text"}
     assert "Café au lait: naïve Bayes" in kb.get("file:latin.txt").text
