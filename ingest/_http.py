@@ -60,7 +60,11 @@ class Verdict:
 
     @property
     def retryable(self) -> bool:
-        """Worth another try: rate limited, a server error, or no connection."""
+        """Worth another try: rate limited, a server error, or no connection, except a host
+        name that does not resolve: offline, or a misspelt URL, that lasts longer than the
+        retries would wait (four of them took 15 s to say so)."""
+        if self.unreachable and UNRESOLVED in self.message:
+            return False
         return self.unreachable or self.status in RETRY_STATUS
 
 
@@ -184,11 +188,15 @@ def _status_verdict(status: int, headers: Mapping[str, str] | None) -> Verdict:
     )
 
 
+UNRESOLVED = "the host name does not resolve"
+
 _REASONS = (
     ("Connection refused", "connection refused"),
     ("timed out", "timed out"),
-    ("Failed to resolve", "the host name does not resolve"),
-    ("Name or service not known", "the host name does not resolve"),
+    ("Failed to resolve", UNRESOLVED),
+    ("Name or service not known", UNRESOLVED),
+    ("Temporary failure in name resolution", UNRESOLVED),
+    ("nodename nor servname", UNRESOLVED),
     ("Connection reset", "connection reset"),
     ("RemoteDisconnected", "the server closed the connection"),
 )
@@ -209,12 +217,20 @@ def retry_session(settings: Settings) -> Any:
     backoff (honouring ``Retry-After``) and applies ``MLKB_HTTP_TIMEOUT`` to every request."""
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import MaxRetryError, NameResolutionError
     from urllib3.util.retry import Retry
 
     class _Retry(Retry):
         def get_retry_after(self, response: Any) -> float | None:
             asked = super().get_retry_after(response)  # urllib3 allows up to 6 hours
             return None if asked is None else min(asked, MAX_WAIT)
+
+        def increment(self, *args: Any, **kwargs: Any) -> Any:
+            error = kwargs.get("error")
+            if isinstance(error, NameResolutionError):  # see Verdict.retryable
+                pool: Any = kwargs.get("_pool")
+                raise MaxRetryError(pool, kwargs.get("url"), error) from error
+            return super().increment(*args, **kwargs)
 
     class _Adapter(HTTPAdapter):
         def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -125,7 +125,8 @@ def _results(client: Any, search: Any) -> list[Any]:
         verdict = classify_requests(exc)
         if verdict is None:
             raise
-        err = failure(verdict, service=SERVICE, what="the search")
+        what = f"the search '{search.query}'" if search.query else "the papers by id"
+        err = failure(verdict, service=SERVICE, what=what)
         raise (err if isinstance(err, SourceError) else SourceError(f"{SERVICE}: {err}")) from None
 
 

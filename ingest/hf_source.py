@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ingest._http import ItemFailed, Verdict, retry_after, with_retries
+from ingest._http import UNRESOLVED, ItemFailed, Verdict, retry_after, with_retries
 from ingest._text import make_document
 from ingest.pipeline import Item
 from ingest.report import Failure, IngestReport
@@ -217,7 +217,13 @@ def classify_hub(exc: BaseException) -> Verdict | None:
             f"HTTP {status}", status=status, retry_after=retry_after(exc.response.headers)
         )
     if isinstance(exc, httpx2.TransportError):
-        reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
+        text = str(exc).lower()
+        if "refused" in text:
+            reason = "connection refused"
+        elif "name resolution" in text or "not known" in text or "nodename" in text:
+            reason = UNRESOLVED
+        else:
+            reason = type(exc).__name__
         return Verdict(reason, unreachable=True)
     if isinstance(exc, ValueError):  # response.json() on a body that is not JSON
         return Verdict(f"malformed response ({str(exc)[:80]})")
