@@ -113,6 +113,7 @@ def similar_status(result: SearchResult, title: str, filters: str) -> str:
     """The status line over similar items; the filter bar applies to them too, so an empty
     list says which filters to drop."""
     count = len(result.hits)
+    title = title if len(title) <= 40 else title[:39] + "…"  # the fix must fit 80 columns
     status = f"{hit_count(count, result.next_offset is not None, 'item')} similar to “{title}”"
     if filters:
         status += f" with {filters}" + ("; drop a filter for more" if not count else "")

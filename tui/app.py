@@ -17,7 +17,7 @@ from textual.widgets import ContentSwitcher, Footer
 from textual.worker import get_current_worker
 
 from mlkb.errors import InputError, MlkbError
-from mlkb.schema import DocumentView, Hit, Recipe, SearchRequest, SearchResult
+from mlkb.schema import DocumentView, Hit, Recipe, SearchRequest
 from tui._kb import KnowledgeBaseLike, backend_label, open_in_background
 from tui._text import item_markdown, item_url, ready_status, search_status, similar_status
 from tui._views import ResultView, ViewHistory
@@ -127,6 +127,8 @@ class MlkbApp(App[None]):
         self.query_one(Welcome).set_stats(stats, backend_label(kb))
         self.query_one(FilterBar).set_sources((stats.get("by_source") or {}).keys())
         self.query_one(StatusLine).done(self._ready_text())
+        if self.focused is None:  # a retry after an error left nothing focused
+            self.query_one(SearchBar).focus()
         if self.query_text:
             self._run_search()
 
@@ -211,40 +213,13 @@ class MlkbApp(App[None]):
 
     def _show_view(self, view: ResultView) -> None:
         self.query_one(ContentSwitcher).current = "results"
-        self.query_one(ResultsList).show(view.result.hits, view.at)
+        self.query_one(ResultsView).show_view(view)
         self.query_one(StatusLine).done(view.status)
 
-    # -- the next page, fetched when the cursor reaches the last hit ----------------------
-    @on(ResultsList.HitHighlighted)
-    def _more_wanted(self, event: ResultsList.HitHighlighted) -> None:
-        hit, view = event.hit, self._views.current
-        hits = self.query_one(ResultsList).hits
-        if view is None or not view.has_more or view.loading or not hits or hits[-1] != hit:
-            return
-        view.loading = True
-        self.query_one(StatusLine).busy(f"{view.status} · fetching more…")
-        self._load_more(view)
-
-    @work(thread=True, group="more")
-    def _load_more(self, view: ResultView) -> None:
-        page: SearchResult | MlkbError
-        try:
-            page = view.more(view.result.next_offset or 0)
-        except MlkbError as exc:
-            page = exc
-        self.call_from_thread(self._more_arrived, view, page)
-
-    def _more_arrived(self, view: ResultView, page: SearchResult | MlkbError) -> None:
-        view.loading = False
-        shown = view is self._views.current and self.query_one(ContentSwitcher).current == "results"
-        if isinstance(page, MlkbError):
-            if shown:
-                self._call_failed(page)
-            return
-        added = view.extend(page)
-        if shown:
-            self.query_one(ResultsList).extend(added)
-            self.query_one(StatusLine).done(view.status)
+    @on(ResultsView.Status)
+    def _results_status(self, message: ResultsView.Status) -> None:
+        status = self.query_one(StatusLine)
+        (status.busy if message.busy else status.done)(message.text)
 
     def _call_failed(self, exc: MlkbError, generation: int | None = None) -> None:
         if generation is not None and generation != self._generation:
@@ -255,6 +230,14 @@ class MlkbApp(App[None]):
         self.query_one(StatusLine).error(exc.message)
         if not isinstance(exc, InputError):
             self.notify(exc.message, title="mlkb", severity="error", timeout=10)
+        elif len(exc.message) > self.size.width - 2:  # the status line cuts it: show it whole
+            self.notify(exc.message, title="mlkb", severity="warning", timeout=10)
+
+    def _if_current(self, generation: int, then: Callable[..., object], *args: Any) -> None:
+        """Call ``then`` unless a search or similar items asked for since ``generation``:
+        a late answer must not replace a newer one, nor take the focus from typing."""
+        if generation == self._generation:
+            then(*args)
 
     # -- items ----------------------------------------------------------------------------
     @on(Failed)
@@ -277,15 +260,23 @@ class MlkbApp(App[None]):
     def _open_detail_request(self, event: OpenDetail) -> None:
         self._open_detail(event.item_id, event.hit)
 
-    @work(thread=True, group="open-detail")
     def _open_detail(self, item_id: str, hit: Hit | None) -> None:
+        def push(item: Recipe | DocumentView) -> None:
+            self.push_screen(DetailScreen(item_id, item.title, item_markdown(item, hit)))
+
+        self._with_item(item_id, push, self._generation)
+
+    @work(thread=True, group="item")
+    def _with_item(
+        self, item_id: str, then: Callable[[Recipe | DocumentView], object], generation: int
+    ) -> None:
+        """Fetch an item off the UI thread, then hand it to ``then`` on it, if still wanted."""
         try:
             item = self.fetch(item_id)
         except MlkbError as exc:
             self.call_from_thread(self._call_failed, exc)
             return
-        screen = DetailScreen(item_id, item.title, item_markdown(item, hit))
-        self.call_from_thread(self.push_screen, screen)
+        self.call_from_thread(self._if_current, generation, then, item)
 
     @on(ShowSimilar)
     def _similar_request(self, event: ShowSimilar) -> None:
@@ -293,14 +284,15 @@ class MlkbApp(App[None]):
             self.pop_screen()
         state = self.query_one(FilterBar).state
         self.query_one(StatusLine).busy(f"Finding items similar to “{event.title}”…")
-        self._similar(event.item_id, event.title, state)
+        self._generation += 1
+        self._similar(event.item_id, event.title, state, self._generation)
 
     @work(thread=True, exclusive=True, group="search")
-    def _similar(self, item_id: str, title: str, state: FilterState) -> None:
+    def _similar(self, item_id: str, title: str, state: FilterState, generation: int) -> None:
         try:
             result = self.kb.similar(item_id, RESULTS_K, state.filters())
         except MlkbError as exc:
-            self.call_from_thread(self._call_failed, exc)
+            self.call_from_thread(self._if_current, generation, self._call_failed, exc)
             return
         filters, describe = state.filters(), state.describe()
         view = ResultView(
@@ -308,33 +300,26 @@ class MlkbApp(App[None]):
             status_of=lambda r: similar_status(r, title, describe),
             more=lambda offset: self.kb.similar(item_id, RESULTS_K, filters, offset=offset),
         )
-        self.call_from_thread(self._show_similar, view)
+        self.call_from_thread(self._if_current, generation, self._show_similar, view)
 
     def _show_similar(self, view: ResultView) -> None:
         cursor_at = self.query_one(ResultsList).highlighted or 0  # where to come back to
         self._views.push_similar(view, cursor_at)
         self._show_view(view)
-        self.query_one(ResultsList).focus()
+        if not self.query_one(SearchBar).has_focus:  # the user may be typing a new query
+            self.query_one(ResultsList).focus()
 
     @on(OpenLink)
     def _open_link_request(self, event: OpenLink) -> None:
-        self._open_link(event.item_id)
+        def launch(item: Recipe | DocumentView) -> None:
+            url = item_url(item)
+            if url is None:
+                self.notify(f"{event.item_id} has no URL or linked reference", severity="warning")
+                return
+            self.notify(url, title="Opening in your browser")
+            self.open_url(url)
 
-    @work(thread=True, group="open-link")
-    def _open_link(self, item_id: str) -> None:
-        try:
-            url = item_url(self.fetch(item_id))
-        except MlkbError as exc:
-            self.call_from_thread(self._call_failed, exc)
-            return
-        self.call_from_thread(self._launch, item_id, url)
-
-    def _launch(self, item_id: str, url: str | None) -> None:
-        if url is None:
-            self.notify(f"{item_id} has no URL or linked reference", severity="warning")
-            return
-        self.notify(url, title="Opening in your browser")
-        self.open_url(url)
+        self._with_item(event.item_id, launch, self._generation)
 
     @on(CopyId)
     def _copy_id(self, event: CopyId) -> None:
@@ -353,6 +338,7 @@ class MlkbApp(App[None]):
     def action_retry(self) -> None:
         """Open the knowledge base again (another process may have let go of the store)."""
         self.query_one(SearchBar).disabled = False
+        self.query_one(SearchBar).focus()
         self.query_one(ContentSwitcher).current = "welcome"
         self.query_one(StatusLine).busy("Opening the knowledge base…")
         self._open()
@@ -379,8 +365,9 @@ class MlkbApp(App[None]):
             view = self._views.back()
             if view is not None:
                 self._show_view(view)
-            else:
+            else:  # opened from Browse or the welcome view: back to the search box
                 self._run_search()
+                self.query_one(SearchBar).focus()
             return
         bar = self.query_one(SearchBar)
         if not bar.has_focus:

@@ -84,6 +84,17 @@ class ResultsList(OptionList):
         self.hits.extend(hits)
         self.add_options(options)
 
+    def action_cursor_up(self) -> None:
+        """Up, stopping at the first hit (OptionList wraps to the last, which here would
+        fetch the next page)."""
+        if self.highlighted:
+            super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        """Down, stopping at the last hit, where the next page arrives."""
+        if self.highlighted is None or self.highlighted < len(self.hits) - 1:
+            super().action_cursor_down()
+
     @property
     def current(self) -> Hit | None:
         """The hit under the cursor."""

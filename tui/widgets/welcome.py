@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList, Static
 
 from tui._text import EXAMPLES
+
+
+class ExampleList(OptionList):
+    """The example queries; j and k move through them as through the results."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
 
 
 class Welcome(VerticalScroll):
@@ -47,7 +57,7 @@ class Welcome(VerticalScroll):
         yield Static("Who has solved a problem like mine, and how?", id="welcome-tagline")
         yield Static("Opening the knowledge base…", id="welcome-stats")
         yield Static("Try one of these", id="welcome-try")
-        yield OptionList(*[f"› {q}" for q in EXAMPLES], id="welcome-examples")
+        yield ExampleList(*[f"› {q}" for q in EXAMPLES], id="welcome-examples")
         yield Static(
             Content.from_markup(
                 "Type to search; [b]↓[/b] or [b]enter[/b] moves to the list. Out of the search "
