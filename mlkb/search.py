@@ -36,6 +36,10 @@ class SearchTuning:
     prefetch: int = 200
     overfetch: int = 4
     """Fused candidates fetched per requested hit, so grouping chunks by item still fills k."""
+    layers: tuple[int, ...] = (100, 400, 2048, 4096)
+    """How many candidates each layer of a ranking holds (see ``layered_points``). A single
+    list ranks that many; fused lists rank half as many each, at least ``prefetch``, so the
+    first two layers fuse alike and count as one."""
 
     def candidates(self, k: int) -> int:
         """How many fused candidates a search for ``k`` hits ranks."""
@@ -107,17 +111,19 @@ def search(
     from mlkb.embed.sparse import bm25_query
 
     sparse = bm25_query(query) if mode is not SearchMode.dense else None
-    # One hit past the page tells whether another follows. Pages are slices of one ranking
-    # while the candidates fit the prefetch lists (offset + k < 50 with the defaults).
+    # One hit past the page tells whether another follows. Each layer of the ranking is
+    # one fixed query, whatever the page, so every page is a slice of the same ranking.
     depth = request.offset + request.k
     filters = filters_for(request)
+    # The store runs a query with no sparse terms on the dense list alone.
+    fused = dense is not None and sparse is not None and bool(sparse.indices)
 
-    def plan(fetch: int) -> QueryPlan:
+    def plan(limit: int) -> QueryPlan:
         return QueryPlan(
             dense=dense,
             sparse=sparse,
-            limit=fetch,
-            prefetch=max(tuning.prefetch, fetch),
+            limit=limit,
+            prefetch=max(tuning.prefetch, limit // 2) if fused else limit,
             filters=filters,
             dense_weight=tuning.dense_weight,
             sparse_weight=tuning.sparse_weight,
@@ -127,7 +133,9 @@ def search(
         )
 
     terms = set(_TERM.findall(query.lower()))
-    hits = ranked_items(store, plan, depth + 1, tuning.candidates(depth + 1), terms)
+    want = depth + 1
+    fetch = tuning.candidates(want)
+    hits = ranked_items(store, plan, want, fetch, terms, tuning.layers, prefixes=fused)
     return page_of(query, hits, request.offset, request.k, started)
 
 
@@ -150,17 +158,95 @@ MAX_CANDIDATES = 4096
 
 
 def ranked_items(
-    store: Store, plan: Callable[[int], QueryPlan], want: int, fetch: int, terms: set[str]
+    store: Store,
+    plan: Callable[[int], QueryPlan],
+    want: int,
+    fetch: int,
+    terms: set[str],
+    layers: Sequence[int] = SearchTuning.layers,
+    *,
+    prefixes: bool = False,
 ) -> list[Hit]:
-    """Hits for up to ``want`` distinct items, from ``fetch`` candidates first. The chunks
-    of a few long documents can take every candidate and leave the answer short: then it
-    asks again for four times as many, up to ``MAX_CANDIDATES``."""
+    """Hits for up to ``want`` distinct items, from the first ``fetch`` candidates of the
+    ranking ``layered_points`` builds. The chunks of a few long documents can take every
+    candidate and leave the answer short: then it reads four times as many, up to
+    ``MAX_CANDIDATES``."""
+    ranking = layered_points(store, plan, layers, prefixes=prefixes)
     while True:
-        ranked = store.query(plan(fetch))
+        ranked = ranking(fetch)
         hits = best_per_item(store, ranked, want, terms)
         if len(hits) >= want or len(ranked) < fetch or fetch >= MAX_CANDIDATES:
             return hits
         fetch = min(fetch * 4, MAX_CANDIDATES)
+
+
+def layered_points(
+    store: Store,
+    plan: Callable[[int], QueryPlan],
+    layers: Sequence[int],
+    *,
+    prefixes: bool = False,
+) -> Callable[[int], list[StoredPoint]]:
+    """The first n points of one ranking, however deep a page asks, as a function of n.
+
+    What the engine ranks depends on the depth asked: DBSF normalises each list by the
+    scores of its candidates, the HNSW beam widens with the limit, and ties are cut
+    anywhere. Asking for ``offset + k`` hits made a deeper page reorder the ones a
+    shallower page had shown, so following ``next_offset`` past offset 50 repeated hits.
+    Here the ranking is a fixed sequence of layers instead, ``plan(limit)`` for each
+    limit in ``layers``: the points of the first, then those of the next not listed yet,
+    and so on. A layer is asked only when the ones before it fall short.
+
+    The engine orders tied scores differently from one call to the next, so a layer is
+    sorted by score, then id. Which of the points tied at the cut make it in is as
+    arbitrary: a full layer leaves them all to the next one. A layer's scores are its own
+    fusion's, so a deeper layer's first hit can score above the last hit of the one before.
+
+    ``prefixes``: asking a layer for fewer points returns the start of the same ranking,
+    as with fused lists of a fixed ``prefetch`` (not a single list: its HNSW beam widens
+    with the limit). Then a layer is asked for as many points as are wanted, not its
+    whole limit: a first page runs the query it always did."""
+    plans = [plan(limit) for limit in layers]
+    if prefixes:  # layers of one prefetch rank alike: the deepest of them stands for all
+        plans = [
+            p
+            for i, p in enumerate(plans)
+            if i + 1 == len(plans) or plans[i + 1].prefetch != p.prefetch
+        ]
+    points: list[StoredPoint] = []
+    seen: set[str] = set()
+    layer = 0  # the layer read next
+    taken = 0  # its points read so far
+    asked = 0  # how many it was last asked for
+    done = False
+
+    def first(n: int) -> list[StoredPoint]:
+        nonlocal layer, taken, asked, done
+        while len(points) < n and not done and layer < len(plans):
+            layer_plan = plans[layer]
+            limit = layer_plan.limit
+            # Of the layer's first n points, at most len(points) are listed already.
+            asked = min(limit, max(n, 2 * asked)) if prefixes else limit
+            # One past what is asked tells whether the layer holds more.
+            ranked = store.query(dataclasses.replace(layer_plan, limit=asked + 1))
+            ranked.sort(key=lambda p: (-p.score, p.id))
+            complete = len(ranked) <= asked
+            if not complete and (asked < limit or layer + 1 < len(plans)):
+                cut = ranked[-1].score  # the last layer, read whole, keeps its ties
+                ranked = [p for p in ranked if p.score != cut]
+            for point in ranked[taken:]:
+                if point.id not in seen:
+                    seen.add(point.id)
+                    points.append(point)
+            taken = len(ranked)
+            if complete or asked == limit:
+                # Fewer than each list's depth: every list held all its matches, so a
+                # deeper layer would find nothing new.
+                done = complete and len(ranked) < min(limit, layer_plan.prefetch)
+                layer, taken, asked = layer + 1, 0, 0
+        return points[:n]
+
+    return first
 
 
 def best_per_item(
@@ -202,9 +288,9 @@ def similar_to(store: Store, point: StoredPoint, k: int, filters: Filters = Filt
         return []
     scoped = dataclasses.replace(filters, exclude_item=str(point.payload.get("item_id")))
 
-    def plan(fetch: int) -> QueryPlan:
+    def plan(limit: int) -> QueryPlan:
         return QueryPlan(
-            dense=point.dense, sparse=None, limit=fetch, prefetch=fetch, filters=scoped, payload=()
+            dense=point.dense, sparse=None, limit=limit, prefetch=limit, filters=scoped, payload=()
         )
 
     terms = set(_TERM.findall(str(point.payload.get("title", "")).lower()))

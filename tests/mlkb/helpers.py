@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlkb.schema import Document, Kind, Recipe
+from mlkb.schema import Document, Kind, Recipe, SearchRequest
+
+if TYPE_CHECKING:
+    from mlkb import KnowledgeBase
 
 
 def make_recipe(slug: str = "test-recipe", **changes: Any) -> Recipe:
@@ -48,3 +51,14 @@ def drift_recipe() -> Recipe:
     from mlkb.seeds import shipped_recipes
 
     return next(r for r in shipped_recipes() if r.id == "drift-psi-pricing")
+
+
+def walk_pages(kb: KnowledgeBase, request: SearchRequest) -> list[str]:
+    """The ids of every page of a search, following ``next_offset`` from the first."""
+    ids: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = kb.search(request.model_copy(update={"offset": offset}))
+        ids += [h.id for h in page.hits]
+        offset = page.next_offset
+    return ids

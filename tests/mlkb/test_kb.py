@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from mlkb import (
@@ -17,10 +19,18 @@ from mlkb import (
 )
 from mlkb.embed.fake import FakeEmbedder
 from mlkb.embed.sparse import bm25_query
-from mlkb.schema import AddStatus, Area, DocumentView, Kind, Recipe, normalize_text
+from mlkb.schema import (
+    AddStatus,
+    Area,
+    DocumentView,
+    Kind,
+    Recipe,
+    SearchMode,
+    normalize_text,
+)
 from mlkb.seeds import shipped_recipes
-from mlkb.store.base import Filters, QueryPlan
-from tests.mlkb.helpers import make_document, make_recipe
+from mlkb.store.base import Filters, QueryPlan, StoredPoint
+from tests.mlkb.helpers import make_document, make_recipe, walk_pages
 
 
 def test_first_open_seeds_the_shipped_recipes(fake_kb: KnowledgeBase) -> None:
@@ -50,6 +60,50 @@ def test_search_pages_are_slices_of_one_ranking(fake_kb: KnowledgeBase) -> None:
     assert len(last.hits) == 3 and last.next_offset is None
     beyond = fake_kb.search(recipes.model_copy(update={"offset": total}))
     assert beyond.hits == [] and beyond.next_offset is None and beyond.offset == total
+
+
+@pytest.mark.parametrize("mode", list(SearchMode))
+def test_deep_pages_are_slices_of_one_ranking(fake_kb: KnowledgeBase, mode: SearchMode) -> None:
+    """Past the first candidates (offset + k >= 50), pages of any size still cut one
+    ranking: the walk repeats no hit, and small and large pages list the same hits."""
+    request = SearchRequest(query="model monitoring", k=10, mode=mode)
+    small = walk_pages(fake_kb, request)
+    assert len(small) == len(set(small)) > 120
+    assert small == walk_pages(fake_kb, request.model_copy(update={"k": 100}))
+    deep = fake_kb.search(request.model_copy(update={"offset": 45, "k": 20}))
+    assert [h.id for h in deep.hits] == small[45:65]
+
+
+class TiedStore:
+    """Ranks like the engine: scores that depend on the prefetch depth (as DBSF's do), ties
+    in a new order every call, and an arbitrary share of a tie at the cut."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def query(self, plan: QueryPlan) -> list[StoredPoint]:
+        union = min(300, 2 * plan.prefetch)
+        scored = [(f"p{i:03}", float((i * 7919 + plan.prefetch) % 13)) for i in range(union)]
+        self.rng.shuffle(scored)
+        scored.sort(key=lambda p: -p[1])
+        return [StoredPoint(id=i, payload={}, score=s) for i, s in scored[: plan.limit]]
+
+
+@pytest.mark.parametrize("prefixes", [False, True])
+def test_layered_points_are_one_ranking_whatever_depth_is_asked(prefixes: bool) -> None:
+    from mlkb.search import layered_points
+
+    def plan(limit: int) -> QueryPlan:
+        return QueryPlan(dense=None, sparse=None, limit=limit, prefetch=max(20, limit // 2))
+
+    layers = (10, 40, 200)
+    whole = layered_points(TiedStore(0), plan, layers, prefixes=prefixes)(1000)  # type: ignore[arg-type]
+    assert len(whole) == len({p.id for p in whole}) == 200
+    for seed in range(1, 6):
+        growing = layered_points(TiedStore(seed), plan, layers, prefixes=prefixes)  # type: ignore[arg-type]
+        for n in (1, 7, 10, 23, 44, 90, 176, 250):
+            fresh = layered_points(TiedStore(seed + n), plan, layers, prefixes=prefixes)  # type: ignore[arg-type]
+            assert fresh(n) == growing(n) == whole[:n]
 
 
 def test_a_page_fills_when_chunks_of_two_documents_take_every_candidate(

@@ -15,6 +15,7 @@ import pytest
 
 from mlkb import KnowledgeBase, SearchRequest
 from mlkb.schema import Kind
+from tests.mlkb.helpers import walk_pages
 from tests.stores import copy_store
 
 pytestmark = pytest.mark.slow
@@ -266,6 +267,17 @@ def test_hybrid_documents_next_to_recipes(real_kb: KnowledgeBase) -> None:
     assert "arxiv:1810.11953" in [h.id for h in hits]
     papers = real_kb.search(SearchRequest(query="dataset shift", kind=[Kind.paper])).hits
     assert [h.id for h in papers] == ["arxiv:1810.11953"]
+
+
+def test_deep_pages_are_slices_of_one_ranking(real_kb: KnowledgeBase) -> None:
+    """Following ``next_offset`` past offset 50 repeats no hit: pages of 10 and of 100
+    cut the same ranking, and a deep page is the same slice of it."""
+    request = SearchRequest(query="model monitoring", k=10)
+    small = walk_pages(real_kb, request)
+    assert len(small) == len(set(small)) > 120
+    assert small == walk_pages(real_kb, request.model_copy(update={"k": 100}))
+    deep = real_kb.search(request.model_copy(update={"offset": 45, "k": 20}))
+    assert [h.id for h in deep.hits] == small[45:65]
 
 
 def test_a_removed_curated_recipe_is_not_searched_until_restored(real_kb: KnowledgeBase) -> None:
