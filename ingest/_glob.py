@@ -27,7 +27,9 @@ def expand_glob(pattern: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(base):  # followlinks=False: no loops
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
-        for name in [*dirnames, *sorted(f for f in filenames if not f.startswith("."))]:
+        # a linked folder is not a match either: the caller would walk into it
+        folders = [d for d in dirnames if not (here / d).is_symlink()]
+        for name in [*folders, *sorted(f for f in filenames if not f.startswith("."))]:
             relative = (here / name).relative_to(base).as_posix()
             if matches(relative):
                 found.append(here / name)
@@ -56,12 +58,26 @@ def _segment(part: str) -> str:
             out.append("[^/]*")
         elif char == "?":
             out.append("[^/]")
-        elif char == "[" and (end := part.find("]", i + 2)) != -1:
-            inner = part[i + 1 : end]
-            inner = "^" + inner[1:] if inner.startswith("!") else inner
-            out.append(f"[{inner.replace(chr(92), chr(92) * 2)}]")
+        elif char == "[" and (end := _set_end(part, i)) != -1:
+            inner = part[i + 1 : end].replace("\\", "\\\\").replace("[", "\\[")
+            if inner.startswith("!"):
+                inner = "^" + inner[1:]
+            elif inner.startswith("^"):  # a literal caret, as glob reads it
+                inner = "\\" + inner
+            out.append(f"[{inner}]")
             i = end
         else:
             out.append(re.escape(char))
         i += 1
     return "".join(out)
+
+
+def _set_end(part: str, start: int) -> int:
+    """Where the ``[...]`` set opened at ``start`` closes, or -1 (then ``[`` is literal).
+    A ``]`` first in the set, after any ``!``, belongs to it, as in ``glob``."""
+    at = start + 1
+    if at < len(part) and part[at] == "!":
+        at += 1
+    if at < len(part) and part[at] == "]":
+        at += 1
+    return part.find("]", at)

@@ -228,8 +228,10 @@ def retry_session(settings: Settings) -> Any:
         def increment(self, *args: Any, **kwargs: Any) -> Any:
             error = kwargs.get("error")
             if isinstance(error, NameResolutionError):  # see Verdict.retryable
-                pool: Any = kwargs.get("_pool")
-                raise MaxRetryError(pool, kwargs.get("url"), error) from error
+                # urllib3 passes (method, url, response, error, _pool, ...) by position
+                url = kwargs.get("url", args[1] if len(args) > 1 else None)
+                pool: Any = kwargs.get("_pool", args[4] if len(args) > 4 else None)
+                raise MaxRetryError(pool, url, error) from error
             return super().increment(*args, **kwargs)
 
     class _Adapter(HTTPAdapter):

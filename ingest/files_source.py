@@ -182,14 +182,16 @@ def file_id(path: Path, root: Path | None) -> str:
     return "file:" + escape_path(rel)
 
 
+OUTSIDE_ROOT = "a link to a file outside MLKB_FILES_ROOT"
+
+
 def fetch(params: Params, settings: Settings, report: IngestReport) -> Iterator[Item]:
     """Each file read and converted to markdown."""
     expansion = expand(params.paths, _base(params), params.within, empty_folders=params.prune)
     report.total = len(expansion.files) + len(expansion.outside)
     root = _root(params)
     for link in expansion.outside:
-        error = "a link to a file outside MLKB_FILES_ROOT"
-        yield Skipped(id_or_url=file_id(link.absolute(), root), error=error)
+        yield Skipped(id_or_url=file_id(link.absolute(), root), error=OUTSIDE_ROOT)
     for path in expansion.files:
         yield read_file(path, root)
 
@@ -226,8 +228,8 @@ def noting(
     for item in items:
         if isinstance(item, Document) and item.url:
             ids_by_url[item.url] = item.id
-        elif isinstance(item, Skipped) and skipped is not None:
-            skipped.append(item.id_or_url)
+        elif isinstance(item, Skipped) and item.error != OUTSIDE_ROOT and skipped is not None:
+            skipped.append(item.id_or_url)  # a link refused is no news about its file
         yield item
 
 

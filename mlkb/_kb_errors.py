@@ -51,6 +51,10 @@ def readable(item_id: str, build: Callable[..., _Item], *payloads: Any) -> _Item
     except (KeyError, TypeError, ValueError) as exc:
         problem = f"{type(exc).__name__}: {exc}"
     raise StoreUnavailable(
-        f"'{item_id}' is damaged in the store ({problem}); "
-        f"remove it with `mlkb rm {item_id}` and add it again"
+        f"'{item_id}' is damaged in the store ({problem})",
+        hints={
+            "cli": f"remove it with `mlkb rm {item_id}` and add it again",
+            "api": f"remove it with DELETE /v1/items/{item_id} and add it again",
+            "mcp": "ask the person who runs mlkb to remove it and add it again",
+        },
     )

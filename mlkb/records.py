@@ -129,6 +129,8 @@ class _ChunkPoint(BaseModel):
             raise ValueError("key, item_id and doc_id do not name the same chunk")
         if self.position == 0 and (self.doc is None or self.doc.id != self.doc_id):
             raise ValueError("chunk 0 must carry its document's metadata under 'doc'")
+        if self.position >= self.n_chunks:
+            raise ValueError(f"position {self.position} is past n_chunks {self.n_chunks}")
         return self
 
 
@@ -140,9 +142,8 @@ def chunk_payload_problem(payload: dict[str, Any]) -> str | None:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        cause = error.get("ctx", {}).get(
-            "error"
-        )  # a validator's own words, without "Value error, "
+        # a validator's own words, without pydantic's "Value error, " before them
+        cause = error.get("ctx", {}).get("error")
         what = str(cause) if cause is not None else error["msg"]
         return f"{where}: {what}" if where else what
     return None
@@ -202,8 +203,11 @@ def hit_from_payload(payload: dict[str, Any], score: float, query_terms: set[str
 
 
 def _day(stamp: str | None) -> dt.date | None:
-    """The day of a stored ISO timestamp."""
-    return dt.datetime.fromisoformat(stamp).date() if stamp else None
+    """The day of a stored ISO timestamp (none for one that is not: a hit still shows)."""
+    try:
+        return dt.datetime.fromisoformat(stamp).date() if stamp else None
+    except (TypeError, ValueError):
+        return None
 
 
 def recipe_from_payload(payload: dict[str, Any]) -> Recipe:

@@ -141,10 +141,20 @@ def _read_lines(path: Path, handle: IO[str]) -> tuple[dict[str, Any], list[dict[
             lines.append(_check_line(number, raw))
         except ImportFileError as exc:
             errors.append(exc.message)
+    errors += _headless_chunks(lines)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ImportFileError(f"{path}: {errors[0]}{more}; nothing was imported")
     return header, lines
+
+
+def _headless_chunks(lines: list[dict[str, Any]]) -> list[str]:
+    """A document's chunks without its chunk 0, which carries the document: stored, they
+    would answer searches while `show` and `rm` could not find their document."""
+    chunks = [line["payload"] for line in lines if line["payload"]["kind"] != Kind.recipe.value]
+    heads = {payload["doc_id"] for payload in chunks if payload["position"] == 0}
+    missing = sorted({payload["doc_id"] for payload in chunks} - heads)
+    return [f"document '{doc_id}' has chunks but no chunk 0" for doc_id in missing]
 
 
 def import_store(kb: KnowledgeBase, path: Path) -> ImportReport:

@@ -8,7 +8,6 @@ from textual.content import Content
 
 from mlkb.cli._render import recipe_markdown
 from mlkb.schema import DocumentView, Hit, Recipe, SearchResult
-from tui._views import hit_count
 
 EXAMPLES = [
     "drift detection for pricing",
@@ -129,3 +128,9 @@ def search_status(result: SearchResult, query: str, filters: str, took_ms: float
     if took_ms is not None:
         status += f" · {took_ms:.0f} ms"
     return status
+
+
+def hit_count(count: int, more: bool, noun: str = "hit") -> str:
+    """``1 hit``, ``7 hits``, or ``20+ hits`` when more follow."""
+    plural = "" if count == 1 and not more else "s"
+    return f"{count}{'+' if more else ''} {noun}{plural}"

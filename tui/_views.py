@@ -67,9 +67,3 @@ class ViewHistory:
         """Leave the newest similar list; returns the list to show again."""
         self.similar.pop()
         return self.current
-
-
-def hit_count(count: int, more: bool, noun: str = "hit") -> str:
-    """``1 hit``, ``7 hits``, or ``20+ hits`` when more follow."""
-    plural = "" if count == 1 and not more else "s"
-    return f"{count}{'+' if more else ''} {noun}{plural}"

@@ -72,6 +72,7 @@ class MlkbApp(App[None]):
         self._focus_results = False
         self._items: dict[str, Recipe | DocumentView] = {}
         self._views = ViewHistory()  # the lists of hits escape goes back to
+        self._similar_pending = False  # similar items asked for and not yet shown
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -167,7 +168,7 @@ class MlkbApp(App[None]):
     def _run_search(self) -> None:
         if not self.ready:
             return
-        self._generation += 1
+        self._generation, self._similar_pending = self._generation + 1, False
         self._views.new_search(None)
         if not self.query_text:
             self.workers.cancel_group(self, "search")
@@ -175,6 +176,7 @@ class MlkbApp(App[None]):
             self.query_one(StatusLine).done(self._ready_text())
             return
         self.query_one(StatusLine).busy(f"Searching for “{self.query_text}”…")
+        self.query_one(ResultsView).view = None  # its pages no longer answer this query
         state = self.query_one(FilterBar).state
         self._search(state.request(self.query_text, RESULTS_K), state.describe(), self._generation)
 
@@ -285,6 +287,7 @@ class MlkbApp(App[None]):
         state = self.query_one(FilterBar).state
         self.query_one(StatusLine).busy(f"Finding items similar to “{event.title}”…")
         self._generation += 1
+        self._similar_pending = True
         self._similar(event.item_id, event.title, state, self._generation)
 
     @work(thread=True, exclusive=True, group="search")
@@ -292,7 +295,7 @@ class MlkbApp(App[None]):
         try:
             result = self.kb.similar(item_id, RESULTS_K, state.filters())
         except MlkbError as exc:
-            self.call_from_thread(self._if_current, generation, self._call_failed, exc)
+            self.call_from_thread(self._if_current, generation, self._similar_failed, exc)
             return
         filters, describe = state.filters(), state.describe()
         view = ResultView(
@@ -302,7 +305,12 @@ class MlkbApp(App[None]):
         )
         self.call_from_thread(self._if_current, generation, self._show_similar, view)
 
+    def _similar_failed(self, exc: MlkbError) -> None:
+        self._similar_pending = False
+        self._call_failed(exc)
+
     def _show_similar(self, view: ResultView) -> None:
+        self._similar_pending = False
         cursor_at = self.query_one(ResultsList).highlighted or 0  # where to come back to
         self._views.push_similar(view, cursor_at)
         self._show_view(view)
@@ -361,6 +369,11 @@ class MlkbApp(App[None]):
 
     def action_go_back(self) -> None:
         """Leave similar items, then the results, then clear the query."""
+        if self._similar_pending:  # similar items on their way are no longer wanted
+            self._similar_pending, self._generation = False, self._generation + 1
+            shown = self._views.current
+            self.query_one(StatusLine).done(shown.status if shown else self._ready_text())
+            return
         if self._views.similar:
             view = self._views.back()
             if view is not None:

@@ -45,6 +45,10 @@ def names(paths: list[Path], base: Path) -> list[str]:
         ("**/t?o.md", ["a/b/two.md"]),
         ("**/[ab]/*.md", ["a/b/two.md", "a/one.md"]),
         ("**/[!a]/*.md", ["a/b/two.md"]),
+        ("**/[!x]op.md", ["top.md"]),
+        ("**/[^t]op.md", ["top.md"]),  # a caret is literal in glob: ^ or t, not "not t"
+        ("**/c[[]1]/*.md", ["c[1]/three.md"]),
+        ("**/[!]]*.md", ["a/b/two.md", "a/one.md", "c[1]/three.md", "top.md"]),
     ],
 )
 def test_patterns_match_as_glob_does(tree: Path, pattern: str, expected: list[str]) -> None:
@@ -53,6 +57,18 @@ def test_patterns_match_as_glob_does(tree: Path, pattern: str, expected: list[st
 
     standard = sorted(glob.glob(str(tree / pattern), recursive=True))
     assert names([Path(p) for p in standard], tree) == expected
+
+
+def test_a_linked_folder_is_not_walked_into(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``notes/**`` must not reach, through a link, what naming ``notes`` would not."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.md").write_text("# secret\n")
+    os.symlink(outside, tree / "a" / "link")
+    for pattern in ("a/**", "**", "**/*.md"):
+        found = names(expand_glob(tree / pattern), tree)
+        assert not any(name.startswith("a/link") for name in found), (pattern, found)
 
 
 def test_links_back_up_the_tree_end_quickly(tree: Path) -> None:

@@ -43,7 +43,8 @@ def test_the_session_gives_up_on_an_unresolved_name_at_once() -> None:
     settings = Settings(http_retries=3, retry_backoff=0.0, embed_model="fake")
     retry = retry_session(settings).get_adapter("https://x").max_retries
     error = NameResolutionError("export.arxiv.org", None, OSError("no such host"))  # type: ignore[arg-type]
-    with pytest.raises(MaxRetryError):
-        retry.increment(method="GET", url="/api/query", error=error)
-    again = retry.increment(method="GET", url="/api/query", error=ConnectionRefusedError())
+    with pytest.raises(MaxRetryError) as gave_up:  # called as urllib3's pool calls it
+        retry.increment("GET", "/api/query", error=error, _pool=None)
+    assert gave_up.value.url == "/api/query" and gave_up.value.reason is error
+    again = retry.increment("GET", "/api/query", error=ConnectionRefusedError())
     assert again.total == 2  # other connection errors use up a retry and go on

@@ -232,3 +232,18 @@ def test_prune_removes_notes_whose_files_are_gone(kb: KnowledgeBase, tmp_path: P
     # Ids written without a root name the same files: matched by address, not by id.
     again = run(kb, "files", {"paths": [str(other)], "prune": True})
     assert again.pruned == ["file:other/d.md"] and again.new == 0
+
+
+def test_only_files_read_empty_or_binary_count_as_news_about_their_note() -> None:
+    """A link refused for leading outside MLKB_FILES_ROOT says nothing about its file: its
+    note stays (a server must not delete what it was only not allowed to read)."""
+    from ingest import files_source
+    from ingest.report import Skipped
+
+    items = [
+        Skipped(id_or_url="file:linked.md", error=files_source.OUTSIDE_ROOT),
+        Skipped(id_or_url="file:emptied.md", error="no text"),
+    ]
+    skipped: list[str] = []
+    assert list(files_source.noting(items, {}, skipped)) == items
+    assert skipped == ["file:emptied.md"]

@@ -196,3 +196,30 @@ def test_an_import_stores_a_recipes_payload_as_its_recipe_says(  # type: ignore[
     hit = next(h for h in hits if h["id"] == "drift-psi-pricing")
     assert hit["title"] == drift_recipe().title
     assert "not-a-list" not in json.loads(cli("stats", "--json").out)["by_tag"]
+
+
+def test_an_import_of_a_documents_chunks_without_its_first_imports_nothing(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored, they would answer searches while `show` and `rm` could not find them."""
+    note = tmp_path / "long.md"
+    note.write_text("# Long\n\n" + "Warmup keeps large-batch training stable. " * 400)
+    assert cli("ingest", "files", str(note)).code == 0
+    dump = tmp_path / "dump.jsonl"
+    assert cli("export", str(dump)).code == 0
+    lines = dump.read_text().splitlines()
+    chunk_lines = [raw for raw in lines if '"position": ' in raw and '"position": 0' not in raw]
+    assert len(chunk_lines) > 2
+    past = json.loads(chunk_lines[1])
+    past["payload"]["n_chunks"] = 1  # a later chunk of a document said to have one
+    broken = [raw for raw in lines if '"position": 0' not in raw]
+    monkeypatch.setenv("MLKB_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setenv("MLKB_SEED_ON_FIRST_USE", "false")
+    dump.write_text("\n".join(broken) + "\n")
+    one_line_error(cli("import", str(dump)), 1, "has chunks but no chunk 0", "nothing was imported")
+    dump.write_text(
+        "\n".join(line if line != chunk_lines[1] else json.dumps(past) for line in lines) + "\n"
+    )
+    at = past["payload"]["position"]
+    one_line_error(cli("import", str(dump)), 1, f"position {at} is past n_chunks 1")
+    assert json.loads(cli("stats", "--json").out)["points"] == 0

@@ -351,6 +351,7 @@ def test_a_damaged_payload_reads_as_a_named_error(empty_kb: KnowledgeBase) -> No
     with pytest.raises(StoreUnavailable, match=r"'file:broken.md' is damaged in the store") as err:
         empty_kb.get("file:broken.md")
     assert "mlkb rm file:broken.md" in str(err.value)
+    assert "DELETE /v1/items/file:broken.md" in err.value.said_to("api")
     assert "text: Input should be a valid string" in str(err.value)
     empty_kb.delete("file:broken.md")  # the fix the message names works
     with pytest.raises(NotFound):

@@ -77,6 +77,22 @@ def test_similar_items_that_come_late_do_not_replace_a_newer_search(
     asyncio.run(scenario())
 
 
+def test_similar_items_left_with_escape_before_they_come_stay_away(
+    small_kb: KnowledgeBase,
+) -> None:
+    async def scenario() -> None:
+        app, slow = held_app(small_kb, "similar")
+        async with app.run_test() as pilot:
+            await search(pilot, "drift")
+            searched = hit_ids(app)
+            await pilot.press("enter", "s", "escape")  # changed their mind
+            slow.release.set()
+            await settle(pilot)
+            assert hit_ids(app) == searched and "similar" not in app.query_one(StatusLine).text
+
+    asyncio.run(scenario())
+
+
 def test_a_detail_that_comes_late_does_not_cover_a_newer_search(small_kb: KnowledgeBase) -> None:
     async def scenario() -> None:
         app, slow = held_app(small_kb, "get")
