@@ -36,20 +36,27 @@ def is_document_id(item_id: str) -> bool:
 
 
 def escape_path(path: str) -> str:
-    """A path as it stands in a ``file:`` id: ids hold no whitespace, so spaces and other
-    whitespace become ``%20`` and the like, and ``%`` itself ``%25``."""
-    return re.sub(r"[\s%]", lambda m: f"%{ord(m.group()):02X}", path)
+    """A path as it stands in a ``file:`` id: ids hold no whitespace, so each whitespace
+    character and ``%`` itself become the percent-escapes of their UTF-8 bytes (``%20``,
+    ``%25``, ``%E2%80%80``), two hex digits each, so no two paths share an id."""
+    return re.sub(r"[\s%]", lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), path)
+
+
+_RAW_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def stored_id(item_id: str) -> str:
-    """The id as stored, for an id typed with a path's or a URL's own spaces (``file:my
-    notes.md`` is stored as ``file:my%20notes.md``); any other id is returned as it is."""
-    if not is_document_id(item_id) or not re.search(r"\s", item_id):
+    """The id as stored, for an id typed with a path's own spaces or ``%`` (``file:my
+    notes.md`` is stored as ``file:my%20notes.md``, ``file:100%.md`` as
+    ``file:100%25.md``), or a URL's spaces; any other id is returned as it is."""
+    if not is_document_id(item_id):
         return item_id
     prefix, _, rest = item_id.partition(":")
-    if prefix == "file":
+    if prefix == "file" and (re.search(r"\s", rest) or _RAW_PERCENT.search(rest)):
         return f"file:{escape_path(rest)}"
-    return prefix + ":" + re.sub(r"\s", "%20", rest)
+    if re.search(r"\s", rest):
+        return prefix + ":" + re.sub(r"\s", "%20", rest)
+    return item_id
 
 
 def recipe_payload(recipe: Recipe, source: str) -> dict[str, Any]:
