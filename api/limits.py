@@ -73,7 +73,8 @@ class BodyLimitMiddleware:
             {
                 "error": "payload_too_large",
                 "detail": _detail(self.max_bytes),
-            }
+            },
+            separators=(",", ":"),  # as the app's own JSON errors are written
         ).encode()
         await send(
             {

@@ -100,6 +100,7 @@ def test_body_size_limit_is_413(writer: TestClient) -> None:
     big = {"title": "big", "text": "x" * 1_100_000}
     r = writer.post("/v1/documents", json=big)
     assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+    assert r.content.startswith(b'{"error":"payload_too_large","detail":')  # as other errors
 
 
 def test_streamed_body_over_the_limit_is_413(writer: TestClient) -> None:
