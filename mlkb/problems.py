@@ -49,6 +49,10 @@ def problems(
         msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             msg = unknown_field
+        elif (
+            error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1
+        ):
+            msg = "is empty (or only spaces); write something"
         elif error.get("type") == "missing" and missing is not None:
             msg = missing
         if msg not in msgs:

@@ -150,6 +150,8 @@ def test_document_with_explicit_id_and_bad_input(writer: TestClient) -> None:
         r = writer.post("/v1/documents", json=bad)
         assert r.status_code == 422, bad
         assert r.json()["error"] == "invalid_request"
+    blank = writer.post("/v1/documents", json={"title": "x", "text": "   "})
+    assert blank.json()["detail"] == "text: is empty (or only spaces); write something"
 
 
 def test_non_finite_numbers_in_a_recipe_are_422(writer: TestClient, tmp_path: Path) -> None:
