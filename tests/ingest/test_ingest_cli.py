@@ -286,7 +286,8 @@ def test_real_model_finds_notes_next_to_recipes(real_kb: KnowledgeBase, tmp_path
 
 
 def test_ctrl_c_says_what_was_kept_and_a_rerun_finishes(tmp_path: Path) -> None:
-    write_notes(tmp_path / "many", 800, sections=4)
+    # 2,000 notes take about 8 s here: a run must still be going a second after it opened
+    write_notes(tmp_path / "many", 2000, sections=4)
     home = tmp_path / "home"
     proc = ingest_process(home, tmp_path, "many", stderr=subprocess.PIPE)
     lock = home / "stores" / "mlkb" / ".mlkb.lock"
@@ -298,12 +299,12 @@ def test_ctrl_c_says_what_was_kept_and_a_rerun_finishes(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("error: interrupted: ") and " of 800 " in last, err
+    assert last.startswith("error: interrupted: ") and " of 2000 " in last, err
     assert "run the same command again" in last and "Traceback" not in err
 
     rerun = mlkb("ingest", "files", "many", "--json", home=home, cwd=tmp_path)
     report = json.loads(rerun.stdout)
-    assert rerun.returncode == 0 and report["new"] + report["unchanged"] == 800
+    assert rerun.returncode == 0 and report["new"] + report["unchanged"] == 2000
     if "at least " in last:  # else the interrupt came before the first batch was written
         said = int(last.split("at least ")[1].split()[0])
         assert report["unchanged"] >= said > 0  # kept, and never less than the message says
