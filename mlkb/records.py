@@ -7,8 +7,6 @@ import re
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from mlkb.schema import Chunk, Document, DocumentView, Hit, Kind, Recipe
 
 _NAMESPACE = uuid.UUID("6f1c1d3e-8a52-4c3b-9a0e-6d1b2f0c7a11")
@@ -99,61 +97,6 @@ def chunk_payload(doc: Document, chunk: Chunk, n_chunks: int, content_hash: str)
         payload["content_hash"] = content_hash
         payload["doc"] = doc.model_dump(mode="json", exclude={"text"})
     return payload
-
-
-class _ChunkPoint(BaseModel):
-    """The fields a chunk's payload must carry, with their types (see ``chunk_payload``).
-    Strict: the payload is stored as it is, so ``"3"`` for a position would pass a lax
-    check and then miss every position filter."""
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-    key: str
-    item_id: str
-    doc_id: str
-    kind: Kind = Field(strict=False)  # stored as its value, "paper"
-    source: str
-    title: str
-    url: str | None = None
-    tags: list[str]
-    position: int = Field(ge=0)
-    n_chunks: int = Field(ge=1)
-    section: list[str]
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
-    text: str
-    published: str | None = None
-    doc: DocumentView | None = Field(default=None, strict=False)  # a mapping, read as a view
-
-    @model_validator(mode="after")
-    def _consistent(self) -> _ChunkPoint:
-        if self.published is not None:
-            try:
-                dt.datetime.fromisoformat(self.published)
-            except ValueError:
-                raise ValueError(f"published {self.published!r} is not an ISO date") from None
-        if self.item_id != self.doc_id or self.key != chunk_key(self.doc_id, self.position):
-            raise ValueError("key, item_id and doc_id do not name the same chunk")
-        if self.position == 0 and (self.doc is None or self.doc.id != self.doc_id):
-            raise ValueError("chunk 0 must carry its document's metadata under 'doc'")
-        if self.position >= self.n_chunks:
-            raise ValueError(f"position {self.position} is past n_chunks {self.n_chunks}")
-        return self
-
-
-def chunk_payload_problem(payload: dict[str, Any]) -> str | None:
-    """What is wrong with a chunk's payload (one line), or None; imports check every line
-    with it, so a stored chunk always reads back."""
-    try:
-        _ChunkPoint.model_validate(payload)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        # a validator's own words, without pydantic's "Value error, " before them
-        cause = error.get("ctx", {}).get("error")
-        what = str(cause) if cause is not None else error["msg"]
-        return f"{where}: {what}" if where else what
-    return None
 
 
 def embedding_text(payload: dict[str, Any]) -> str:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlkb._kb_documents import WRITE_BATCH
 from mlkb.errors import ImportFileError, StoreUnavailable
 from mlkb.kb import KnowledgeBase
-from mlkb.records import chunk_payload_problem, point_id, recipe_key, recipe_payload
-from mlkb.schema import Kind, Recipe
+from mlkb.records import chunk_key, point_id, recipe_key, recipe_payload
+from mlkb.schema import DocumentView, Kind, Recipe
 from mlkb.seeding import DROPPED, dropped_seeds, keep_out
 from mlkb.weights import WEIGHTS, store_weights
 
@@ -61,6 +61,62 @@ def export_store(kb: KnowledgeBase, out: IO[str], *, vectors: bool = False) -> i
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+class _ChunkPoint(BaseModel):
+    """The fields a chunk's payload must carry, with their types (see ``chunk_payload``).
+    Strict: the payload is stored as it is, so ``"3"`` for a position would pass a lax
+    check and then miss every position filter."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    key: str
+    item_id: str
+    doc_id: str
+    kind: Kind = Field(strict=False)  # stored as its value, "paper"
+    source: str
+    title: str
+    url: str | None = None
+    tags: list[str]
+    position: int = Field(ge=0)
+    n_chunks: int = Field(ge=1)
+    section: list[str]
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+    published: str | None = None
+    doc: DocumentView | None = Field(default=None, strict=False)  # a mapping, read as a view
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _ChunkPoint:
+        if self.published is not None:
+            try:
+                dt.datetime.fromisoformat(self.published)
+            except ValueError:
+                raise ValueError(f"published {self.published!r} is not an ISO date") from None
+        if self.item_id != self.doc_id or self.key != chunk_key(self.doc_id, self.position):
+            raise ValueError("key, item_id and doc_id do not name the same chunk")
+        if self.position == 0 and (self.doc is None or self.doc.id != self.doc_id):
+            raise ValueError("chunk 0 must carry its document's metadata under 'doc'")
+        if self.position >= self.n_chunks:
+            raise ValueError(f"position {self.position} is past n_chunks {self.n_chunks}")
+        return self
+
+
+def chunk_payload_problem(payload: dict[str, Any]) -> str | None:
+    """What is wrong with a chunk's payload (one line), or None; imports check every line
+    with it, so a stored chunk always reads back. Here, not in ``records``: the model is
+    built only by the commands that import."""
+    try:
+        _ChunkPoint.model_validate(payload)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        # a validator's own words, without pydantic's "Value error, " before them
+        cause = error.get("ctx", {}).get("error")
+        what = str(cause) if cause is not None else error["msg"]
+        return f"{where}: {what}" if where else what
+    return None
 
 
 def _check_line(number: int, raw: str) -> dict[str, Any]:
