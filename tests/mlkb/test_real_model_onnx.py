@@ -57,9 +57,12 @@ def test_onnx_paths_equal_sentence_transformers(real_embedder, real_model_cache)
         assert float(torch_query @ row) >= 0.999, text
 
 
-def test_the_export_runs_onnxruntime_fused_operators(real_embedder, real_model_cache) -> None:  # type: ignore[no-untyped-def]
-    """The kept graph is the fused one: attention, skip-layer-norm and GELU as single
-    operators, in a fraction of the traced graph's nodes."""
+def test_the_export_runs_onnxruntime_fused_operators(
+    real_embedder, real_model_cache, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The kept graph is the fused one: attention and GELU as single operators, in a
+    fraction of the traced graph's nodes; layer norms stay apart from their residual adds,
+    in the graph and in the sessions that run it (the fused kernel is the slower)."""
     import collections
 
     import onnx
@@ -71,9 +74,20 @@ def test_the_export_runs_onnxruntime_fused_operators(real_embedder, real_model_c
     export = model_cache_dir(real_model_cache, DEFAULT_MODEL)
     graph = onnx.load(str(export / "model.onnx"), load_external_data=False).graph
     ops = collections.Counter(node.op_type for node in graph.node)
-    assert ops["Attention"] == 6 and ops["SkipLayerNormalization"] == 12, ops
-    assert ops["Softmax"] == 0 and len(graph.node) < 100, ops
+    assert ops["Attention"] == 6 and ops["BiasGelu"] == 6, ops
+    assert ops["LayerNormalization"] == 12 and ops["SkipLayerNormalization"] == 0, ops
+    assert ops["Softmax"] == 0 and len(graph.node) < 150, ops
     onnx.checker.check_model(str(export / "model.onnx"))  # a valid model for other tools too
+
+    import onnxruntime as ort
+
+    from mlkb.embed.onnx import session
+
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "as-run.onnx")
+    session(export / "model.onnx", options)
+    as_run = onnx.load(str(tmp_path / "as-run.onnx"), load_external_data=False).graph
+    assert not any(node.op_type == "SkipLayerNormalization" for node in as_run.node)
 
 
 def _off_by_noise(graph: Any) -> None:
