@@ -43,13 +43,39 @@ def test_sections_follow_headings_and_skip_code_fences() -> None:
 
 
 def test_long_sections_split_with_overlap_at_sentence_ends() -> None:
+    """Chunks end at sentence ends and the next repeats the last whole sentences that fit
+    the overlap (two of five words in twelve), never a fragment."""
     text = " ".join(f"Sentence number {i} ends here." for i in range(200))
-    chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=100, overlap=10, min_words=10))
+    chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=100, overlap=12, min_words=10))
     assert len(chunks) > 5
     for a, b in itertools.pairwise(chunks):
-        assert b.start < a.end  # overlap
         assert a.text.endswith(".")  # cut at a sentence end
+        assert b.text.startswith("Sentence number")  # at a sentence start
+        repeated = text[b.start : a.end]
+        assert repeated.count(".") == 2 and len(repeated.split()) == 10, repeated
     assert all(len(c.text.split()) <= 100 for c in chunks)
+
+
+def test_a_sentence_longer_than_the_overlap_is_not_repeated_in_part() -> None:
+    """When a chunk ends on a sentence longer than the overlap, the next starts after it:
+    no sentence is cut, and a fragment would open the next chunk."""
+    sentence = " ".join(f"w{k}" for k in range(29)) + " end."
+    text = " ".join([sentence] * 12)  # sentences of 30 words
+    chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=100, overlap=10, min_words=10))
+    assert len(chunks) > 3
+    for a, b in itertools.pairwise(chunks):
+        assert a.text.endswith("end.") and b.text.startswith("w0 ")
+        assert b.start > a.end  # adjacent, nothing repeated
+
+
+def test_a_sentence_cut_in_two_is_repeated_by_the_overlap() -> None:
+    """Text without sentence ends is cut where the budget says, and the next chunk repeats
+    the overlap's words before the cut, so the cut sentence keeps its context."""
+    text = " ".join(f"w{k}" for k in range(300))
+    chunks = chunk_markdown("file:a.md", text, ChunkBudget(max_words=100, overlap=10, min_words=10))
+    assert len(chunks) > 3
+    for a, b in itertools.pairwise(chunks):
+        assert a.text.split()[-10:] == b.text.split()[:10]
 
 
 def test_small_sections_merge() -> None:
