@@ -33,9 +33,11 @@ if TYPE_CHECKING:
     from mlkb.embed.onnx import OnnxEncoder
 
 _PACKAGED = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
-_ONNX_BATCH = 4
+_ONNX_BATCH = 2
 """Texts per onnxruntime run, one run per core at a time: on 2 cores, batches of 2-4
-similar-length texts ran 1.2x faster than 8 or 16 (see OnnxEncoder)."""
+similar-length texts ran 1.2x faster than 8 or 16 (see OnnxEncoder). With the int8 model,
+400 SciFact chunks took 4.10, 4.13, 4.25 and 4.37 s in batches of 1, 2, 3 and 4, and
+their first 50 words 2.93, 2.83, 2.80 and 2.91 s (best of four, alternating)."""
 
 
 log = logging.getLogger("mlkb")
