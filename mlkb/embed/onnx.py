@@ -107,7 +107,7 @@ def export_onnx(st_model: Any, folder: Path) -> None:
     """Export a sentence-transformers model (transformer + pooling + normalize) to ONNX.
 
     A BERT-family model is traced with eager attention and the graph rewritten with
-    onnxruntime's fused operators (Attention, BiasGelu), which run faster on CPU. The fused
+    onnxruntime's fused operators (Attention, FastGelu), which run faster on CPU. The fused
     graph is kept when it matches the model, else the traced one when that does; else the
     export fails and nothing is kept."""
     import warnings
@@ -245,6 +245,9 @@ def _fused_graph(path: Path, config: Any) -> Any | None:
         return None
     options = FusionOptions("bert")
     options.enable_skip_layer_norm = False  # see _UNFUSED
+    # GELU by its tanh form: 1.3x faster as an operator, vectors at cosine 0.999998 of
+    # the exact erf form's on 300 SciFact chunks (fp32)
+    options.enable_gelu_approximation = True
     logging.disable(logging.WARNING)  # the optimizer notes each pattern it did not find
     try:
         # opt_level=0: the fusions only; onnxruntime applies its own when a session loads.

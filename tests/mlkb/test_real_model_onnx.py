@@ -74,7 +74,7 @@ def test_the_export_runs_onnxruntime_fused_operators(
     export = model_cache_dir(real_model_cache, DEFAULT_MODEL)
     graph = onnx.load(str(export / "model.onnx"), load_external_data=False).graph
     ops = collections.Counter(node.op_type for node in graph.node)
-    assert ops["Attention"] == 6 and ops["BiasGelu"] == 6, ops
+    assert ops["Attention"] == 6 and ops["FastGelu"] == 6, ops
     assert ops["LayerNormalization"] == 12 and ops["SkipLayerNormalization"] == 0, ops
     assert ops["Softmax"] == 0 and len(graph.node) < 150, ops
     onnx.checker.check_model(str(export / "model.onnx"))  # a valid model for other tools too
