@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlkb.chunking import ChunkBudget, Pieces, chunk_markdown
 from mlkb.embed.base import DenseEmbedder
@@ -14,6 +14,9 @@ from mlkb.records import chunk_key, chunk_payload, embedding_head, embedding_tex
 from mlkb.schema import AddResult, AddStatus, Document
 from mlkb.settings import Settings
 from mlkb.store.base import Filters, Store, StoredPoint
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 WRITE_BATCH = 256
 
@@ -40,7 +43,36 @@ class DocumentWrites:
 
         Write order makes an interrupted run safe to repeat: a document's chunks 1..n are
         written, stale chunks deleted, and chunk 0, which holds the content hash, last.
+        A batch is embedded on a thread while the next is chunked and the last written,
+        so the embedding sessions do not wait for that work.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
+        embedding: tuple[_Pending, Future[list[StoredPoint]]] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="mlkb-embed") as embedder:
+            try:
+                for item in self._batches(docs, on_result):
+                    if isinstance(item, AddResult):
+                        yield item
+                        continue
+                    payloads = [p for _, _, doc_payloads, _ in item for p in doc_payloads]
+                    last, embedding = embedding, (item, embedder.submit(self._points, payloads))
+                    if last is not None:
+                        yield from self._write_documents(*last, on_result)
+                if embedding is not None:
+                    yield from self._write_documents(*embedding, on_result)
+            except BaseException:
+                # An error or an interrupt: the batch being embedded ends (onnxruntime
+                # cannot be stopped mid-run), the one queued behind it never starts.
+                embedder.shutdown(wait=True, cancel_futures=True)
+                raise
+        self.store.optimize()
+
+    def _batches(
+        self, docs: Iterable[Document], on_result: Callable[[AddResult], None] | None
+    ) -> Iterator[AddResult | _Pending]:
+        """Documents chunked, in batches of about four embedding batches' chunks; a
+        document stored with the same content hash comes back at once, unchanged."""
         pending: _Pending = []
         pending_chunks = 0
         for doc in docs:
@@ -68,11 +100,10 @@ class DocumentWrites:
             pending.append((doc, digest, payloads, status))
             pending_chunks += len(payloads)
             if pending_chunks >= self.settings.embed_batch_size * 4:
-                yield from self._flush_documents(pending, on_result)
+                yield pending
                 pending, pending_chunks = [], 0
         if pending:
-            yield from self._flush_documents(pending, on_result)
-        self.store.optimize()
+            yield pending
 
     def _pieces(self) -> Pieces | None:
         """The embedder's tokenizer, when it offers one (``pieces()``, loaded once), so
@@ -80,11 +111,13 @@ class DocumentWrites:
         offer = getattr(self.embedder, "pieces", None)
         return offer() if callable(offer) else None
 
-    def _flush_documents(
-        self, pending: _Pending, on_result: Callable[[AddResult], None] | None
+    def _write_documents(
+        self,
+        pending: _Pending,
+        embedded: Future[list[StoredPoint]],
+        on_result: Callable[[AddResult], None] | None,
     ) -> Iterator[AddResult]:
-        all_payloads = [p for _, _, payloads, _ in pending for p in payloads]
-        points = self._points(all_payloads)
+        points = embedded.result()
         heads: list[StoredPoint] = []
         bodies: list[StoredPoint] = []
         for point in points:
