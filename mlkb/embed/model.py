@@ -33,11 +33,13 @@ if TYPE_CHECKING:
     from mlkb.embed.onnx import OnnxEncoder
 
 _PACKAGED = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
-_ONNX_BATCH = 2
-"""Texts per onnxruntime run, one run per core at a time: on 2 cores, batches of 2-4
-similar-length texts ran 1.2x faster than 8 or 16 (see OnnxEncoder). With the int8 model,
-400 SciFact chunks took 4.10, 4.13, 4.25 and 4.37 s in batches of 1, 2, 3 and 4, and
-their first 50 words 2.93, 2.83, 2.80 and 2.91 s (best of four, alternating)."""
+_ONNX_BATCH = 1
+"""Texts per onnxruntime run, one run per core at a time. One, so a text's vector does
+not depend on the texts beside it: int8 activations are scaled per run, padding included,
+and a one-word text padded beside a 60-word one came out at cosine 0.97 of its vector
+alone, the one a query of it gets. On 2 cores it costs little: 400 SciFact chunks took
+4.02 s one at a time against 4.11 s in pairs and 4.37 s in fours; their first 50 words
+2.96 s against 2.85 s in pairs (best of four, alternating)."""
 
 
 log = logging.getLogger("mlkb")
