@@ -187,6 +187,37 @@ def test_document_add_rerun_and_change(empty_kb: KnowledgeBase) -> None:
     assert "Only one short section" in empty_kb.search("short section").hits[0].snippet
 
 
+class _FailsOnSecondBatch(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    def embed_documents(self, texts):  # type: ignore[no-untyped-def]
+        self.batches += 1
+        if self.batches == 2:
+            raise RuntimeError("the model failed")
+        return super().embed_documents(texts)
+
+
+def test_a_batch_that_fails_to_embed_leaves_the_batches_before_it_whole(
+    fake_settings: Settings,
+) -> None:
+    """Batches are embedded on a thread while the next is chunked: an embedding error
+    still reaches the caller, after the earlier batch's documents were written whole and
+    before any of the failing batch's."""
+    embedder = _FailsOnSecondBatch()
+    batch = fake_settings.embed_batch_size * 4  # chunks per embedding batch
+    docs = [make_document(f"file:{i}.md", text=f"Note {i} on caching.") for i in range(batch * 3)]
+    with KnowledgeBase(fake_settings, embedder=embedder, seed=False) as kb:
+        results = []
+        with pytest.raises(RuntimeError, match="the model failed"):
+            for result in kb.add_documents(docs):
+                results.append(result)
+        assert [r.id for r in results] == [d.id for d in docs[:batch]]
+        assert kb.stats()["chunks"] == batch
+        assert next(kb.add_documents(docs[:1])).status is AddStatus.unchanged
+
+
 def test_document_view_reassembles_text_and_provenance(empty_kb: KnowledgeBase) -> None:
     doc = make_document()
     empty_kb.add_document(doc)
