@@ -234,7 +234,7 @@ before keep the fused operator in their graph."""
 def _fused_graph(path: Path, config: Any) -> Any | None:
     """The graph at ``path`` of a ``_FUSABLE`` model with onnxruntime's fused transformer
     operators, or None when no attention could be fused. all-MiniLM-L6-v2
-    falls from about 700 nodes to 60 (speed-ups in bench/README.md, Ingest)."""
+    falls from about 700 nodes to 86 (speed-ups in bench/README.md, Ingest)."""
     heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
     if not heads or not hidden:
         return None
