@@ -67,7 +67,7 @@ class Settings(BaseSettings):
 
     embed_int8: bool = True
     """New stores embed with int8 weights (onnxruntime dynamic quantization of the ONNX
-    export): ingest 1.33x faster, SciFact nDCG@10 0.7291 against fp32's 0.7324. A store
+    export): ingest 1.33x faster, SciFact nDCG@10 0.7340 against fp32's 0.7343. A store
     keeps the weights it was built with; ``MLKB_EMBED_INT8=false mlkb reindex`` rebuilds
     it in fp32. Needs both ONNX paths (else fp32)."""
 
