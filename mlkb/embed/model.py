@@ -149,7 +149,7 @@ class ModelEmbedder:
             if self._onnx_query or self._onnx_documents:
                 self._dim = self._query_encoder().dim
             else:
-                from mlkb.embed.onnx import embedding_dimension
+                from mlkb.embed.export import embedding_dimension
 
                 self._dim = embedding_dimension(self._sentence_transformer())
         return self._dim
@@ -176,7 +176,7 @@ class ModelEmbedder:
 
     def _exported(self) -> Path:
         """The folder of the verified ONNX export, made (or upgraded) on first use."""
-        from mlkb.embed.onnx import export_lock, export_onnx, is_exported, upgrade_export
+        from mlkb.embed.export import export_lock, export_onnx, is_exported, upgrade_export
 
         if not is_exported(self._cache):
             with export_lock(self._cache):
@@ -200,7 +200,7 @@ class ModelEmbedder:
 
     def _weights_folder(self) -> Path:
         """The export the sessions load: the fp32 one, or its int8 copy, made on first use."""
-        from mlkb.embed.onnx import export_lock, is_exported
+        from mlkb.embed.export import export_lock, is_exported
         from mlkb.embed.quantize import int8_folder, quantize_export
 
         fp32 = self._exported()
@@ -279,7 +279,7 @@ class ModelEmbedder:
         export is loaded here; making one takes torch and a lock, and stays in the caller's
         thread. A failure is left for ``embed_query`` to raise: it builds the session again
         and meets it."""
-        from mlkb.embed.onnx import is_exported
+        from mlkb.embed.export import is_exported
         from mlkb.embed.quantize import int8_folder
 
         if self._onnx is not None or self._preparing is not None:

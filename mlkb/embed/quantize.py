@@ -16,16 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlkb.embed.onnx import (
-    _CHECK_TEXTS,
-    _META,
-    _MODEL,
-    _TOKENIZER,
-    OnnxEncoder,
-    _load_graph,
-    _save_graph,
-    _staged,
-)
+from mlkb.embed.export import _CHECK_TEXTS, _load_graph, _min_cosine, _save_graph, _staged
+from mlkb.embed.onnx import _META, _MODEL, _TOKENIZER, OnnxEncoder
 from mlkb.errors import ConfigError
 
 MIN_COSINE = 0.95
@@ -77,9 +69,7 @@ def quantize_export(source: Path, folder: Path) -> None:
         (tmp / "int8.onnx").unlink()
         shutil.copy2(source / _TOKENIZER, tmp / _TOKENIZER)
         (tmp / _META).write_text(json.dumps({**meta, "weights": "int8"}))
-        got = OnnxEncoder(tmp).encode(_CHECK_TEXTS)
-        norms = np.linalg.norm(want, axis=1) * np.linalg.norm(got, axis=1)
-        cosine = float(((want * got).sum(1) / norms).min())
+        cosine = _min_cosine(tmp, want)
         if not np.isfinite(cosine) or cosine < MIN_COSINE:
             raise ConfigError(
                 f"the int8 weights of this model stray from fp32 (cosine {cosine:.3f}); "

@@ -114,7 +114,7 @@ def test_a_fused_graph_that_fails_its_check_is_not_kept(
     in the folder and the model's attention is put back as it was."""
     import onnx
 
-    from mlkb.embed import onnx as onnx_export
+    from mlkb.embed import export as onnx_export
 
     fuse = onnx_export._fused_graph
 
